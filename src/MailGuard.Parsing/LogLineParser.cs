@@ -1,0 +1,136 @@
+namespace MailGuard.Parsing;
+
+/// <summary>What one line of a log is, as far as MailGuard is concerned.</summary>
+public enum LineKind : byte
+{
+    /// <summary>Anything else: another program's message, a kernel message that is not netfilter text, unknown text.</summary>
+    Other = 0,
+
+    /// <summary>A netfilter entry whose prefix the filter selects (see <see cref="LogRecord.Entry"/>).</summary>
+    Entry,
+
+    /// <summary>A netfilter entry with a prefix the filter does not select.</summary>
+    OtherPrefix,
+
+    /// <summary>A netfilter message that the filter selects (or whose prefix could not be told) but that stops early or holds unexpected text.</summary>
+    Malformed,
+
+    /// <summary>An ebtables or ulogd line: looks like netfilter text but is another format.</summary>
+    LookAlike,
+
+    /// <summary>A journalctl separator (<c>-- Boot … --</c>), an empty line: no data.</summary>
+    Separator,
+
+    /// <summary>A kernel message journalctl hid as <c>[NNNB blob data]</c>: it may have been an entry, its text is lost.</summary>
+    Blob,
+
+    /// <summary><c>last message repeated N times</c>: the previous line stands for <see cref="LogEnvelope.RepeatCount"/> more copies.</summary>
+    RepeatedPrevious,
+}
+
+/// <summary>Settings of a <see cref="LogLineParser"/>.</summary>
+public sealed class LogLineParserOptions
+{
+    /// <summary>Which prefixes count as entries. Default: <see cref="PrefixFilter.TcpOut"/>.</summary>
+    public PrefixFilter Filter { get; init; } = PrefixFilter.TcpOut;
+
+    /// <summary>Year inference and time zone settings for the envelope.</summary>
+    public EnvelopeOptions Envelope { get; init; } = new();
+}
+
+/// <summary>One line taken apart: the envelope, and for netfilter lines the entry.</summary>
+public ref struct LogRecord
+{
+    /// <summary>The wrapper parts of the line (time, host, tag, message).</summary>
+    public LogEnvelope Envelope;
+
+    /// <summary>The netfilter entry; meaningful when <see cref="Status"/> is not <see cref="NetfilterParseStatus.NotNetfilter"/>. Ranges are relative to <see cref="Message"/>.</summary>
+    public NetfilterEntry Entry;
+
+    /// <summary>What the netfilter parser found in the message.</summary>
+    public NetfilterParseStatus Status;
+
+    /// <summary>The port of the rule taken from the prefix by the filter's <c>#</c> (e.g. 25 for <c>IPTABLES TCP-OUT 25:</c>), or -1.</summary>
+    public int RulePort;
+
+    /// <summary>The message the entry was parsed from.</summary>
+    public readonly ReadOnlySpan<byte> Message => Envelope.Message;
+
+    /// <summary>The rule's log prefix bytes.</summary>
+    public readonly ReadOnlySpan<byte> Prefix => Entry.Prefix.Slice(Envelope.Message);
+
+    /// <summary>How many entries the line stands for: 1 plus rsyslog's <c>message repeated N times</c> count.</summary>
+    public readonly int Copies => 1 + Envelope.RepeatCount;
+}
+
+/// <summary>
+/// The whole per-line pipeline: envelope (any wrapper), netfilter entry, prefix filter. One instance per
+/// thread; no allocation per line.
+/// </summary>
+/// <example>
+/// <code>
+/// var parser = new LogLineParser();
+/// LineKind kind = parser.Parse("Nov 23 02:14:07 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=203.0.113.7 DST=198.51.100.23 …"u8, out LogRecord r);
+/// if (kind == LineKind.Entry) Console.WriteLine($"{r.Entry.Uid} -> {r.Entry.Dst}:{r.Entry.Dpt}");
+/// </code>
+/// </example>
+public sealed class LogLineParser
+{
+    private readonly EnvelopeParser _envelope;
+
+    /// <summary>Creates a parser.</summary>
+    /// <param name="options">The filter and the envelope settings; defaults when null.</param>
+    public LogLineParser(LogLineParserOptions? options = null)
+    {
+        options ??= new LogLineParserOptions();
+        Filter = options.Filter;
+        _envelope = new EnvelopeParser(options.Envelope);
+    }
+
+    /// <summary>The prefix filter in use.</summary>
+    public PrefixFilter Filter { get; }
+
+    /// <summary>Parses one line.</summary>
+    /// <param name="line">The raw bytes of the line, with or without its terminator.</param>
+    /// <param name="record">The parts; its spans are valid until the next call.</param>
+    /// <returns>What the line is.</returns>
+    public LineKind Parse(ReadOnlySpan<byte> line, out LogRecord record)
+    {
+        record = default;
+        record.RulePort = -1;
+        _envelope.Parse(line, out record.Envelope);
+        switch (record.Envelope.Kind)
+        {
+            case EnvelopeKind.Empty:
+            case EnvelopeKind.Separator:
+                return LineKind.Separator;
+            case EnvelopeKind.Blob:
+                return record.Envelope.IsKernel ? LineKind.Blob : LineKind.Other;
+            case EnvelopeKind.RepeatedPrevious:
+                return LineKind.RepeatedPrevious;
+        }
+
+        if (!record.Envelope.IsKernel)
+        {
+            return LineKind.Other;
+        }
+
+        record.Status = NetfilterParser.Parse(record.Envelope.Message, out record.Entry);
+        switch (record.Status)
+        {
+            case NetfilterParseStatus.NotNetfilter:
+                return LineKind.Other;
+            case NetfilterParseStatus.Ebtables:
+            case NetfilterParseStatus.Ulogd:
+                return LineKind.LookAlike;
+        }
+
+        bool selected = Filter.Matches(record.Entry.Prefix.Slice(record.Envelope.Message), out record.RulePort);
+        if (!selected)
+        {
+            return LineKind.OtherPrefix;
+        }
+
+        return record.Status == NetfilterParseStatus.Entry ? LineKind.Entry : LineKind.Malformed;
+    }
+}
