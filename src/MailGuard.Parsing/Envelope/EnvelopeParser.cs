@@ -645,12 +645,19 @@ public sealed class EnvelopeParser
             i++;
         }
 
-        if (i == f0 || i >= s.Length || s[i] != (byte)']')
+        // journalctl short-delta pads the stamp on the right: "[1840802.579931                ]"
+        int digitsEnd = i;
+        while (i < s.Length && s[i] == (byte)' ')
+        {
+            i++;
+        }
+
+        if (digitsEnd == f0 || i >= s.Length || s[i] != (byte)']')
         {
             return false;
         }
 
-        for (int k = Math.Min(i - f0, 6); k < 6; k++)
+        for (int k = Math.Min(digitsEnd - f0, 6); k < 6; k++)
         {
             micro *= 10;
         }

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailGuard.Parsing.Tests;
+
+public class EnvelopeParserTests
+{
+    internal static readonly DateTimeOffset Reference = new(2026, 11, 23, 23, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [MemberData(nameof(WrapperLines.All), MemberType = typeof(WrapperLines))]
+    public void Parse_ReferenceWrapper_GivesFormatTimeHostTagAndEntry(int row, string line, LogFormat format, string time, string uptime, string host, string tag, string? prefix, string check)
+    {
+        _ = row;
+        byte[] bytes = Encoding.UTF8.GetBytes(line);
+        var parser = new LogLineParser(new LogLineParserOptions { Filter = PrefixFilter.All, Envelope = new EnvelopeOptions { ReferenceTime = Reference } });
+        LineKind kind = parser.Parse(bytes, out LogRecord r);
+
+        Assert.Equal(format, r.Envelope.Format);
+        Assert.Equal(time, r.Envelope.Time is { } t ? t.ToString("o", CultureInfo.InvariantCulture) : "-");
+        Assert.Equal(uptime, r.Envelope.Uptime is { } u ? (u.Ticks / 10 / 1_000_000).ToString(CultureInfo.InvariantCulture) + "." + (u.Ticks / 10 % 1_000_000).ToString("D6", CultureInfo.InvariantCulture) : "-");
+        Assert.Equal(host, Encoding.UTF8.GetString(r.Envelope.Host));
+        Assert.Equal(tag, Encoding.UTF8.GetString(r.Envelope.Tag));
+
+        Dictionary<string, string> c = check.Split(';').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        if (prefix is not null)
+        {
+            Assert.Equal(LineKind.Entry, kind);
+            Assert.Equal(prefix, KernelText.Latin1(r.Prefix).Replace("\u00c3\u00a9", "é", StringComparison.Ordinal));
+            Dictionary<string, string> fields = Describe.Entry(r.Entry, r.Message);
+            foreach ((string key, string value) in c)
+            {
+                if (key == "repeat")
+                {
+                    Assert.Equal(int.Parse(value, CultureInfo.InvariantCulture), r.Envelope.RepeatCount);
+                    Assert.Equal(1 + int.Parse(value, CultureInfo.InvariantCulture), r.Copies);
+                }
+                else
+                {
+                    Assert.Equal(value, fields[key]);
+                }
+            }
+        }
+        else
+        {
+            Assert.NotEqual(LineKind.Entry, kind);
+            if (c.TryGetValue("kind", out string? k))
+            {
+                Assert.Equal(Enum.Parse<EnvelopeKind>(k), r.Envelope.Kind);
+            }
+
+            if (c.TryGetValue("repeat", out string? n))
+            {
+                Assert.Equal(LineKind.RepeatedPrevious, kind);
+                Assert.Equal(int.Parse(n, CultureInfo.InvariantCulture), r.Envelope.RepeatCount);
+            }
+
+            if (c.TryGetValue("kernel", out string? isKernel))
+            {
+                Assert.Equal(bool.Parse(isKernel), r.Envelope.IsKernel);
+                Assert.Equal(LineKind.Other, kind);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("Dec 31 23:59:59 h kernel: x", "2026-01-02T00:00:00Z", "2025-12-31")]
+    [InlineData("Jan  1 00:00:01 h kernel: x", "2026-01-02T00:00:00Z", "2026-01-01")]
+    [InlineData("Nov 24 10:00:00 h kernel: x", "2026-11-23T23:00:00Z", "2026-11-24")]
+    [InlineData("Nov 26 10:00:00 h kernel: x", "2026-11-23T23:00:00Z", "2025-11-26")]
+    [InlineData("Feb 29 10:00:00 h kernel: x", "2026-11-23T23:00:00Z", "2024-02-29")]
+    public void Parse_YearlessTimestamp_TakesTheYearOfTheReferenceOrTheOneBefore(string line, string reference, string expectedDate)
+    {
+        var p = new EnvelopeParser(new EnvelopeOptions { ReferenceTime = DateTimeOffset.Parse(reference, CultureInfo.InvariantCulture) });
+        p.Parse(Encoding.UTF8.GetBytes(line), out LogEnvelope e);
+        Assert.NotNull(e.Time);
+        Assert.Equal(expectedDate, e.Time.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Assert.Equal(TimestampFlags.YearInferred | TimestampFlags.OffsetAssumed, e.TimeFlags);
+    }
+
+    [Fact]
+    public void Parse_ZonelessTimestamp_UsesTheAssumedOffset()
+    {
+        var p = new EnvelopeParser(new EnvelopeOptions { ReferenceTime = Reference, AssumedOffset = TimeSpan.FromHours(2) });
+        p.Parse("Nov 23 02:14:07 vps kernel: x"u8, out LogEnvelope e);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 2, 14, 7, TimeSpan.FromHours(2)), e.Time);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 0, 14, 7, TimeSpan.Zero), e.Time!.Value.ToUniversalTime());
+    }
+
+    [Theory]
+    [InlineData("{\"MESSAGE\":")]
+    [InlineData("{\"MESSAGE\":\"IN= OUT=eth0")]
+    [InlineData("{]")]
+    [InlineData("<4>")]
+    [InlineData("<999999>x")]
+    [InlineData("[")]
+    [InlineData("[ 12.")]
+    [InlineData("Nov")]
+    [InlineData("Nov 23")]
+    [InlineData("2026-11-23T18:03:11")]
+    [InlineData("1642033021.")]
+    [InlineData("4,511,")]
+    [InlineData("\0\0\0\0")]
+    public void Parse_BrokenOrCutHeader_NeverThrows(string line)
+    {
+        var parser = new LogLineParser();
+        LineKind kind = parser.Parse(Encoding.UTF8.GetBytes(line), out _);
+        Assert.NotEqual(LineKind.Entry, kind);
+    }
+
+    [Fact]
+    public void Parse_MixedFormatsInOneStream_EachLineIsRecognised()
+    {
+        string body = "IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=203.0.113.7 DST=198.51.100.23 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=4242 DF PROTO=TCP SPT=51234 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1001 GID=1001 ";
+        string[] lines =
+        [
+            "Nov 23 02:14:07 vps kernel: " + body,
+            "2026-11-23T02:14:08.000001+00:00 vps kernel: " + body,
+            "[  123.456789] " + body,
+            body,
+            "Nov 23 02:14:09 vps CRON[1]: (root) CMD (true)",
+        ];
+        var parser = new LogLineParser(new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = Reference } });
+        LineKind[] kinds = lines.Select(l => parser.Parse(Encoding.UTF8.GetBytes(l), out _)).ToArray();
+        Assert.Equal([LineKind.Entry, LineKind.Entry, LineKind.Entry, LineKind.Entry, LineKind.Other], kinds);
+    }
+}
