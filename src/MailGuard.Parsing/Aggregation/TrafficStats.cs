@@ -1,0 +1,122 @@
+using System.Text;
+
+namespace MailGuard.Parsing;
+
+/// <summary>
+/// The histograms of the selected entries: per destination, destination port, UID, source, interface and
+/// prefix, with count, first/last time and distinct destinations for each key. Two instances built from
+/// two inputs <see cref="Merge"/> to the same result as one instance over both.
+/// </summary>
+/// <remarks>
+/// Adding an entry allocates only when a key is seen for the first time (and its name, for interfaces
+/// and prefixes). Not thread-safe: one instance per thread, merged at the end.
+/// </remarks>
+public sealed class TrafficStats
+{
+    /// <summary>Per destination address (<c>DST=</c>).</summary>
+    public KeyStats<NetAddress> Destinations { get; } = new(trackDestinations: false);
+
+    /// <summary>Per destination port (<c>DPT=</c>); entries without ports are not counted here.</summary>
+    public KeyStats<ushort> Ports { get; } = new(trackDestinations: true);
+
+    /// <summary>Per UID (<c>UID=</c>); see <see cref="WithoutUid"/> for entries without one.</summary>
+    public KeyStats<uint> Uids { get; } = new(trackDestinations: true);
+
+    /// <summary>Entries without <c>UID=</c> (rule without <c>--log-uid</c>, forwarded or kernel-generated packets).</summary>
+    public KeyStat WithoutUid { get; } = new();
+
+    /// <summary>Per source address (<c>SRC=</c>).</summary>
+    public KeyStats<NetAddress> Sources { get; } = new(trackDestinations: true);
+
+    /// <summary>Per output interface (<c>OUT=</c>; empty for packets to the host).</summary>
+    public KeyStats<string> OutInterfaces { get; } = new(trackDestinations: true);
+
+    /// <summary>Per input interface (<c>IN=</c>; empty for locally generated packets).</summary>
+    public KeyStats<string> InInterfaces { get; } = new(trackDestinations: true);
+
+    /// <summary>Per log prefix (trailing spaces removed).</summary>
+    public KeyStats<string> Prefixes { get; } = new(trackDestinations: true);
+
+    /// <summary>All entries together: count, time range, distinct destinations.</summary>
+    public KeyStat All { get; } = new();
+
+    private readonly Dictionary<int, (byte[] Bytes, string Name)> _names = [];
+
+    /// <summary>Adds one parsed entry (<see cref="LineKind.Entry"/>), counted <see cref="LogRecord.Copies"/> times.</summary>
+    /// <param name="record">The parsed line.</param>
+    public void Add(ref LogRecord record)
+    {
+        long copies = record.Copies;
+        DateTimeOffset? time = record.Envelope.Time;
+        ref readonly NetfilterPacket p = ref record.Entry.Packet;
+        NetAddress dst = p.Dst;
+
+        All.Add(copies, time, dst, trackDestinations: true);
+        if (p.Has(NetfilterFields.Dst))
+        {
+            Destinations.Add(dst, copies, time, dst);
+        }
+
+        if (p.Has(NetfilterFields.Src))
+        {
+            Sources.Add(p.Src, copies, time, dst);
+        }
+
+        if (p.Has(NetfilterFields.Ports))
+        {
+            Ports.Add(p.Dpt, copies, time, dst);
+        }
+
+        if (record.Entry.Has(NetfilterFields.Uid))
+        {
+            Uids.Add(record.Entry.Uid, copies, time, dst);
+        }
+        else
+        {
+            WithoutUid.Add(copies, time, dst, trackDestinations: true);
+        }
+
+        ReadOnlySpan<byte> msg = record.Envelope.Message;
+        OutInterfaces.Add(Name(record.Entry.Out.Slice(msg)), copies, time, dst);
+        InInterfaces.Add(Name(record.Entry.In.Slice(msg)), copies, time, dst);
+        Prefixes.Add(Name(record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, time, dst);
+    }
+
+    /// <summary>Adds everything of <paramref name="other"/> to this instance.</summary>
+    /// <param name="other">Statistics of another input or another part of the same input.</param>
+    public void Merge(TrafficStats other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Destinations.Merge(other.Destinations);
+        Ports.Merge(other.Ports);
+        Uids.Merge(other.Uids);
+        WithoutUid.Merge(other.WithoutUid);
+        Sources.Merge(other.Sources);
+        OutInterfaces.Merge(other.OutInterfaces);
+        InInterfaces.Merge(other.InInterfaces);
+        Prefixes.Merge(other.Prefixes);
+        All.Merge(other.All);
+    }
+
+    /// <summary>Interns byte names (interfaces, prefixes): a name seen before costs no allocation, whatever its encoding.</summary>
+    private string Name(ReadOnlySpan<byte> bytes)
+    {
+        var hc = default(HashCode);
+        hc.AddBytes(bytes);
+        int hash = hc.ToHashCode();
+        while (_names.TryGetValue(hash, out (byte[] Bytes, string Name) known))
+        {
+            if (known.Bytes.AsSpan().SequenceEqual(bytes))
+            {
+                return known.Name;
+            }
+
+            hash++; // a collision: probe the next slot
+        }
+
+        // Raw bytes (a Latin-1 prefix) are shown as the UTF-8 replacement text, but keyed by their bytes.
+        string name = Encoding.UTF8.GetString(bytes);
+        _names[hash] = (bytes.ToArray(), name);
+        return name;
+    }
+}

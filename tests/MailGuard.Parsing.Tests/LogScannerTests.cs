@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+
+namespace MailGuard.Parsing.Tests;
+
+public class LogScannerTests
+{
+    private struct CountingSink : ILogSink
+    {
+        public long Entries;
+        public long Lines;
+        public long UidSum;
+        public long DptSum;
+
+        public void OnLine(LineKind kind, ref LogRecord record)
+        {
+            Lines++;
+            if (kind == LineKind.Entry)
+            {
+                Entries += record.Copies;
+                UidSum += record.Entry.Uid * record.Copies;
+                DptSum += record.Entry.Dpt * record.Copies;
+            }
+        }
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+
+    private static byte[] KernLog => File.ReadAllBytes(Path.Combine(Repo.Samples, "kern.log"));
+
+    private static LogScannerOptions Options(int maxLine = 64 * 1024) => new()
+    {
+        MaxLineLength = maxLine,
+        Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero) } },
+    };
+
+    private static (CountingSink Sink, ScanTotals Totals) ScanWhole(byte[] data, int maxLine = 64 * 1024)
+    {
+        var scanner = new LogScanner(Options(maxLine));
+        var sink = new CountingSink();
+        scanner.Scan(data, ref sink);
+        return (sink, scanner.Totals);
+    }
+
+    [Fact]
+    public void ScanSequence_EverySplitIntoTwoSegments_GivesTheSameResult()
+    {
+        byte[] data = KernLog;
+        (CountingSink whole, ScanTotals wholeTotals) = ScanWhole(data);
+        Assert.Equal(55, whole.Entries);
+        Assert.Equal(73, wholeTotals.Lines);
+
+        for (int split = 0; split <= data.Length; split++)
+        {
+            var first = new Segment(data.AsMemory(0, split));
+            Segment last = first.Append(data.AsMemory(split));
+            var seq = new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+            var scanner = new LogScanner(Options());
+            var sink = new CountingSink();
+            scanner.ScanSequence(seq, ref sink);
+            Assert.True(whole.Equals(sink), $"split at {split}: {sink.Entries} entries, {sink.Lines} lines");
+            Assert.Equal(wholeTotals.Bytes, scanner.Totals.Bytes);
+        }
+    }
+
+    [Fact]
+    public async Task ScanAsync_OneByteReads_GivesTheSameResult()
+    {
+        byte[] data = KernLog;
+        (CountingSink whole, _) = ScanWhole(data);
+        var scanner = new LogScanner(Options());
+        CountingSink sink = await scanner.ScanAsync(new TrickleStream(data, 1), new CountingSink(), TestContext.Current.CancellationToken);
+        Assert.Equal(whole, sink);
+        Assert.Equal(data.Length, scanner.Totals.Bytes);
+    }
+
+    [Fact]
+    public void Scan_LastLineWithoutNewline_StillCounts()
+    {
+        byte[] data = KernLog;
+        Assert.Equal((byte)'\n', data[^1]);
+        (CountingSink withNl, _) = ScanWhole(data);
+        (CountingSink without, ScanTotals t) = ScanWhole(data[..^1]);
+        Assert.Equal(withNl, without);
+        Assert.Equal(73, t.Lines);
+    }
+
+    [Fact]
+    public async Task ScanAsync_OverlongLine_IsSkippedCountedAndTheRestIsRead()
+    {
+        byte[] data = KernLog;
+        byte[] huge = Encoding.ASCII.GetBytes(new string('x', 100_000) + " IN= OUT=eth0 " + "\n");
+        byte[] input = [.. data, .. huge, .. data];
+        var scanner = new LogScanner(Options(maxLine: 4096));
+        CountingSink sink = await scanner.ScanAsync(new TrickleStream(input, 1000), new CountingSink(), TestContext.Current.CancellationToken);
+        Assert.Equal(110, sink.Entries);
+        Assert.Equal(1, scanner.Totals.OverlongLines);
+        Assert.Equal(147, scanner.Totals.Lines);
+        Assert.Equal(146, sink.Lines); // the over-long line is counted, not handed on
+    }
+
+    [Fact]
+    public async Task ScanAsync_GzipInput_EqualsThePlainText()
+    {
+        byte[] data = KernLog;
+        using var gz = new MemoryStream();
+        using (var z = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            z.Write(data);
+        }
+
+        var plain = new LogScanner(Options());
+        CountingSink a = await plain.ScanAsync(LogScanner.OpenMaybeGzip(new MemoryStream(data)), new CountingSink(), TestContext.Current.CancellationToken);
+        var packed = new LogScanner(Options());
+        CountingSink b = await packed.ScanAsync(LogScanner.OpenMaybeGzip(new MemoryStream(gz.ToArray())), new CountingSink(), TestContext.Current.CancellationToken);
+        Assert.Equal(a, b);
+        Assert.Equal(plain.Totals.Bytes, packed.Totals.Bytes);
+    }
+
+    [Fact]
+    public async Task ScanAsync_TruncatedGzip_ThrowsInvalidData()
+    {
+        using var gz = new MemoryStream();
+        using (var z = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            z.Write(KernLog);
+        }
+
+        byte[] cut = gz.ToArray()[..(int)(gz.Length / 2)];
+        var scanner = new LogScanner(Options());
+        await Assert.ThrowsAnyAsync<InvalidDataException>(async () => await scanner.ScanAsync(LogScanner.OpenMaybeGzip(new MemoryStream(cut)), new CountingSink(), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void Scan_NulBytes_AreCountedAsBinaryLines()
+    {
+        byte[] input = [.. "a\0b\n"u8, .. KernLog];
+        (CountingSink sink, ScanTotals t) = ScanWhole(input);
+        Assert.Equal(1, t.BinaryLines);
+        Assert.Equal(55, sink.Entries);
+    }
+
+    [Fact]
+    public void ScanAsync_LargeInput_AllocatesTheSameAsASmallOne()
+    {
+        byte[] small = Repeat(KernLog, 10);
+        byte[] large = Repeat(KernLog, 200);
+        long a = Allocated(small);
+        long b = Allocated(large);
+        Assert.True(b - a < 16 * 1024, $"10 copies: {a} B, 200 copies: {b} B");
+    }
+
+    private static long Allocated(byte[] data)
+    {
+        var scanner = new LogScanner(Options());
+        var stream = new MemoryStream(data);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        CountingSink sink = scanner.ScanAsync(stream, new CountingSink()).GetAwaiter().GetResult();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(55 * (data.Length / KernLog.Length), sink.Entries);
+        return allocated;
+    }
+
+    private static byte[] Repeat(byte[] data, int n)
+    {
+        var ms = new MemoryStream();
+        for (int i = 0; i < n; i++)
+        {
+            ms.Write(data);
+        }
+
+        return ms.ToArray();
+    }
+
+    /// <summary>A stream that returns at most <c>chunk</c> bytes per read, like a slow pipe.</summary>
+    private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
+    {
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(chunk, buffer.Length)]);
+
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(chunk, count));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(chunk, buffer.Length)], cancellationToken);
+    }
+}
