@@ -40,7 +40,7 @@ public class MgscanTests
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
-            p.StandardInput.Write(stdin);
+            p.StandardInput.BaseStream.Write(stdin is "@kern.log" ? File.ReadAllBytes(Path.Combine(Root, "samples/logs/kern.log")) : System.Text.Encoding.UTF8.GetBytes(stdin));
         }
 
         p.StandardInput.Close();
@@ -51,21 +51,21 @@ public class MgscanTests
     [Fact]
     public void Mgscan_SampleKernLog_ListsEveryEntryAndSummarises()
     {
-        (int code, string stdout, string stderr) = Run(null, "samples/logs/kern.log");
+        (int code, string stdout, string stderr) = Run(null, "--list", "samples/logs/kern.log");
         Assert.Equal(0, code);
         string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(55, lines.Length);
         Assert.Equal(42, lines.Count(l => l.EndsWith("rule=25", StringComparison.Ordinal)));
         Assert.Equal(28, lines.Count(l => l.Contains("uid=1001", StringComparison.Ordinal) && l.EndsWith("rule=25", StringComparison.Ordinal)));
         Assert.Contains("73 lines, 55 entries, 8 other netfilter entries, 0 malformed", stderr, StringComparison.Ordinal);
+        Assert.Contains("rule=25", lines[0], StringComparison.Ordinal);
     }
 
     [Fact]
     public void Mgscan_StandardInput_EqualsTheFile()
     {
-        string text = File.ReadAllText(Path.Combine(Root, "samples/logs/kern.log"));
-        (int code, string fromStdin, _) = Run(text);
-        (_, string fromFile, _) = Run(null, "samples/logs/kern.log");
+        (int code, string fromStdin, _) = Run("@kern.log", "--format", "json"); // the raw bytes (one line is Latin-1)
+        (_, string fromFile, _) = Run(null, "--format", "json", "samples/logs/kern.log");
         Assert.Equal(0, code);
         Assert.Equal(fromFile, fromStdin);
     }
@@ -73,7 +73,7 @@ public class MgscanTests
     [Fact]
     public void Mgscan_MissingFile_NamesItAndExits2ButReadsTheOthers()
     {
-        (int code, string stdout, string stderr) = Run(null, "no/such/file.log", "samples/logs/kern.log");
+        (int code, string stdout, string stderr) = Run(null, "--list", "no/such/file.log", "samples/logs/kern.log");
         Assert.Equal(2, code);
         Assert.Contains("mgscan: no/such/file.log: no such file", stderr, StringComparison.Ordinal);
         Assert.Equal(55, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
@@ -82,7 +82,7 @@ public class MgscanTests
     [Fact]
     public void Mgscan_NoEntries_Exits1()
     {
-        (int code, string stdout, _) = Run("Nov 23 02:14:07 vps sshd[1]: hello\n");
+        (int code, string stdout, _) = Run("Nov 23 02:14:07 vps sshd[1]: hello\n", "--list");
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
     }
@@ -90,7 +90,7 @@ public class MgscanTests
     [Fact]
     public void Mgscan_AllOption_SelectsEveryNetfilterEntry()
     {
-        (int code, string stdout, _) = Run(null, "--all", "samples/logs/kern.log");
+        (int code, string stdout, _) = Run(null, "--all", "--list", "samples/logs/kern.log");
         Assert.Equal(0, code);
         Assert.Equal(63, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
@@ -102,5 +102,62 @@ public class MgscanTests
         Assert.Equal(0, code);
         Assert.Contains("--prefix", stdout, StringComparison.Ordinal);
         Assert.Contains("--all", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mgscan_JsonFormat_FollowsTheDocumentedSchema()
+    {
+        (int code, string stdout, _) = Run(null, "--format", "json", "--top", "100", "samples/logs/kern.log");
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("mailguard.report/1", root.GetProperty("schema").GetString());
+        Assert.Equal(73, root.GetProperty("totals").GetProperty("lines").GetInt64());
+        Assert.Equal(55, root.GetProperty("totals").GetProperty("entries").GetInt64());
+        Assert.Equal(0, root.GetProperty("totals").GetProperty("malformed").GetInt64());
+        foreach (string array in new[] { "destinations", "ports", "uids", "sources" })
+        {
+            long[] counts = root.GetProperty(array).EnumerateArray().Select(e => e.GetProperty("count").GetInt64()).ToArray();
+            Assert.Equal(counts.OrderByDescending(c => c), counts);
+            Assert.Equal(55, counts.Sum());
+        }
+
+        var ports = root.GetProperty("ports").EnumerateArray().ToDictionary(e => e.GetProperty("key").GetInt32(), e => e.GetProperty("count").GetInt64());
+        Assert.Equal(new Dictionary<int, long> { [25] = 42, [587] = 9, [465] = 4 }, ports);
+        var uids = root.GetProperty("uids").EnumerateArray().ToList();
+        Assert.Equal(1001, uids[0].GetProperty("key").GetInt32());
+        Assert.Equal(32, uids[0].GetProperty("count").GetInt64());
+        Assert.Contains(uids, e => e.GetProperty("key").ValueKind == System.Text.Json.JsonValueKind.Null && e.GetProperty("count").GetInt64() == 4);
+        Assert.Equal("198.51.100.25", root.GetProperty("destinations")[0].GetProperty("key").GetString());
+    }
+
+    [Fact]
+    public void Mgscan_GzipRotatedFile_GivesTheSameTotalsAsThePlainText()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "mgscan-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            byte[] data = File.ReadAllBytes(Path.Combine(Root, "samples/logs/kern.log"));
+            using (var f = File.Create(Path.Combine(dir, "kern.log.2.gz")))
+            using (var z = new System.IO.Compression.GZipStream(f, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                z.Write(data);
+            }
+
+            (int code, string fromGz, _) = Run(null, "--format", "json", Path.Combine(dir, "kern.log.2.gz"));
+            (_, string fromPlain, _) = Run(null, "--format", "json", "samples/logs/kern.log");
+            Assert.Equal(0, code);
+            Assert.Equal(fromPlain, fromGz);
+
+            File.WriteAllBytes(Path.Combine(dir, "cut.gz"), File.ReadAllBytes(Path.Combine(dir, "kern.log.2.gz"))[..600]);
+            (int cutCode, _, string err) = Run(null, "--format", "json", Path.Combine(dir, "cut.gz"));
+            Assert.Equal(2, cutCode);
+            Assert.Contains("cut.gz", err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MailGuard.Parsing;
+
+namespace MailGuard.Cli;
+
+/// <summary>Renders <see cref="TrafficStats"/> as a terminal table, JSON or CSV.</summary>
+internal static class Report
+{
+    private static readonly Dictionary<int, string> s_services = new()
+    {
+        [25] = "smtp",
+        [465] = "submissions",
+        [587] = "submission",
+        [2525] = "smtp-alt",
+        [110] = "pop3",
+        [143] = "imap",
+        [993] = "imaps",
+        [995] = "pop3s",
+    };
+
+    public static string PortName(int port) => s_services.TryGetValue(port, out string? name) ? $"{port} {name}" : port.ToString(CultureInfo.InvariantCulture);
+
+    public static void Table(TextWriter w, TrafficStats s, ScanTotals t, int top)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        w.WriteLine(string.Create(ci, $"{t.Entries:N0} blocked connection entries in {t.Lines:N0} lines ({t.Bytes / 1048576.0:N1} MiB)"));
+        if (s.All.First is { } first && s.All.Last is { } last)
+        {
+            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {s.All.DistinctDestinations:N0} different destinations"));
+        }
+
+        Section(w, "Local users (UID)", s.Uids.Top(top), k => k.ToString(ci), s.All.Count, s.WithoutUid.Count > 0 ? ("no UID", s.WithoutUid) : null);
+        Section(w, "Destination ports", s.Ports.Top(top), k => PortName(k), s.All.Count, null);
+        Section(w, "Sources (SRC)", s.Sources.Top(top), k => k.ToString(), s.All.Count, null);
+        Section(w, "Destinations (DST)", s.Destinations.Top(top), k => k.ToString(), s.All.Count, null);
+        Section(w, "Prefixes", s.Prefixes.Top(top), k => k, s.All.Count, null);
+        w.WriteLine();
+        w.WriteLine(string.Create(ci, $"skipped: {t.OtherPrefix:N0} other netfilter entries, {t.Malformed:N0} malformed, {t.LookAlike:N0} ebtables/ulogd, {t.Blobs:N0} journal blobs, {t.OverlongLines:N0} over-long, {t.BinaryLines:N0} binary lines"));
+    }
+
+    private static void Section<TKey>(TextWriter w, string title, IReadOnlyList<KeyValuePair<TKey, KeyStat>> rows, Func<TKey, string> name, long total, (string Name, KeyStat Stat)? extra)
+        where TKey : notnull
+    {
+        if (rows.Count == 0 && extra is null)
+        {
+            return;
+        }
+
+        var ci = CultureInfo.InvariantCulture;
+        w.WriteLine();
+        w.WriteLine(title);
+        w.WriteLine(string.Create(ci, $"  {"key",-28} {"entries",10} {"share",6} {"dests",7}  {"first",-8}  {"last",-8}"));
+        foreach ((TKey key, KeyStat stat) in rows)
+        {
+            Row(w, name(key), stat, total);
+        }
+
+        if (extra is { } x)
+        {
+            Row(w, x.Name, x.Stat, total);
+        }
+    }
+
+    private static void Row(TextWriter w, string key, KeyStat stat, long total)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        string k = key.Length > 28 ? key[..27] + "…" : key;
+        double share = total == 0 ? 0 : 100.0 * stat.Count / total;
+        w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? "-",-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? "-",-8}"));
+    }
+
+    public static void Json(Stream output, TrafficStats s, ScanTotals t, int top)
+    {
+        using var j = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        j.WriteStartObject();
+        j.WriteString("schema", "mailguard.report/1");
+        j.WriteStartObject("totals");
+        j.WriteNumber("bytes", t.Bytes);
+        j.WriteNumber("lines", t.Lines);
+        j.WriteNumber("entries", t.Entries);
+        j.WriteNumber("malformed", t.Malformed);
+        j.WriteNumber("other_prefix", t.OtherPrefix);
+        j.WriteNumber("look_alike", t.LookAlike);
+        j.WriteNumber("journal_blobs", t.Blobs);
+        j.WriteNumber("overlong_lines", t.OverlongLines);
+        j.WriteNumber("binary_lines", t.BinaryLines);
+        j.WriteNumber("distinct_destinations", s.All.DistinctDestinations);
+        Time(j, "first", s.All.First);
+        Time(j, "last", s.All.Last);
+        j.WriteEndObject();
+        Array(j, "destinations", s.Destinations.Top(top), (w, k) => w.WriteString("key", k.ToString()), null);
+        Array(j, "ports", s.Ports.Top(top), (w, k) => w.WriteNumber("key", k), null);
+        Array(j, "uids", s.Uids.Top(top), (w, k) => w.WriteNumber("key", k), s.WithoutUid.Count > 0 ? s.WithoutUid : null);
+        Array(j, "sources", s.Sources.Top(top), (w, k) => w.WriteString("key", k.ToString()), null);
+        Array(j, "out_interfaces", s.OutInterfaces.Top(top), (w, k) => w.WriteString("key", k), null);
+        Array(j, "prefixes", s.Prefixes.Top(top), (w, k) => w.WriteString("key", k), null);
+        j.WriteEndObject();
+        j.Flush();
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void Array<TKey>(Utf8JsonWriter j, string name, IReadOnlyList<KeyValuePair<TKey, KeyStat>> rows, Action<Utf8JsonWriter, TKey> key, KeyStat? nullKey)
+        where TKey : notnull
+    {
+        j.WriteStartArray(name);
+        var all = new List<(bool IsNull, TKey Key, KeyStat Stat)>();
+        foreach ((TKey k, KeyStat st) in rows)
+        {
+            all.Add((false, k, st));
+        }
+
+        if (nullKey is not null)
+        {
+            all.Add((true, default!, nullKey));
+            all.Sort((a, b) => b.Stat.Count.CompareTo(a.Stat.Count));
+        }
+
+        foreach ((bool isNull, TKey k, KeyStat st) in all)
+        {
+            j.WriteStartObject();
+            if (isNull)
+            {
+                j.WriteNull("key");
+            }
+            else
+            {
+                key(j, k);
+            }
+
+            j.WriteNumber("count", st.Count);
+            j.WriteNumber("distinct_destinations", st.DistinctDestinations);
+            Time(j, "first", st.First);
+            Time(j, "last", st.Last);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
+    }
+
+    private static void Time(Utf8JsonWriter j, string name, DateTimeOffset? t)
+    {
+        if (t is { } v)
+        {
+            j.WriteString(name, v);
+        }
+        else
+        {
+            j.WriteNull(name);
+        }
+    }
+
+    public static void Csv(TextWriter w, TrafficStats s, int top)
+    {
+        w.WriteLine("section,key,count,distinct_destinations,first,last");
+        CsvRows(w, "destination", s.Destinations.Top(top), k => k.ToString());
+        CsvRows(w, "port", s.Ports.Top(top), k => k.ToString(CultureInfo.InvariantCulture));
+        CsvRows(w, "uid", s.Uids.Top(top), k => k.ToString(CultureInfo.InvariantCulture));
+        if (s.WithoutUid.Count > 0)
+        {
+            CsvRows(w, "uid", [new KeyValuePair<string, KeyStat>("", s.WithoutUid)], k => k);
+        }
+
+        CsvRows(w, "source", s.Sources.Top(top), k => k.ToString());
+        CsvRows(w, "prefix", s.Prefixes.Top(top), k => k);
+    }
+
+    private static void CsvRows<TKey>(TextWriter w, string section, IReadOnlyList<KeyValuePair<TKey, KeyStat>> rows, Func<TKey, string> name)
+        where TKey : notnull
+    {
+        foreach ((TKey key, KeyStat st) in rows)
+        {
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{section},{Quote(name(key))},{st.Count},{st.DistinctDestinations},{st.First:o},{st.Last:o}"));
+        }
+    }
+
+    private static string Quote(string s) =>
+        s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+
+    public static Encoding Utf8 { get; } = new UTF8Encoding(false);
+}
