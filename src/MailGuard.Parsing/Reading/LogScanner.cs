@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.IO.Pipelines;
+using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
 
@@ -145,63 +146,6 @@ public sealed class LogScanner
         }
 
         return rest;
-    }
-
-    /// <summary>Throws at the end of the data when its length disagrees with the gzip trailer.</summary>
-    private sealed class LengthCheckedStream(Stream inner, uint expected) : Stream
-    {
-        private long _total;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer), buffer.Length);
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Count(int n, int asked)
-        {
-            _total += n;
-            if (n == 0 && asked > 0 && (uint)_total != expected)
-            {
-                throw new InvalidDataException($"The gzip data ends early or is corrupt: {_total:N0} bytes decompressed, the trailer says {expected:N0} (mod 2^32).");
-            }
-
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 
     /// <summary>Reads <paramref name="stream"/> to its end (or until <paramref name="cancellationToken"/> fires) and passes every line to <paramref name="sink"/>.</summary>
@@ -393,69 +337,5 @@ public sealed class LogScanner
         }
 
         sink.OnLine(kind, ref record);
-    }
-
-    /// <summary>A stream that first returns some bytes already read, then the rest of another stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
-    {
-        private int _prefixPos;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_prefixPos < prefix.Length)
-            {
-                int n = Math.Min(buffer.Length, prefix.Length - _prefixPos);
-                prefix.AsSpan(_prefixPos, n).CopyTo(buffer);
-                _prefixPos += n;
-                return n;
-            }
-
-            return inner.Read(buffer);
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_prefixPos < prefix.Length)
-            {
-                return Read(buffer.Span);
-            }
-
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
