@@ -27,16 +27,16 @@ public static class Program
         var files = new Argument<string[]>("files")
         {
             Arity = ArgumentArity.ZeroOrMore,
-            Description = "Log files to read: kern.log, messages, syslog, their rotated .1 and .gz copies, journalctl or dmesg output. None or '-' reads standard input.",
+            Description = "Log files: kern.log, messages, syslog, their rotated .1 and .gz copies (read in time order, lines found in two files counted once), journalctl or dmesg output. None or '-': standard input.",
         };
-        var top = new Option<int>("--top")
+        var top = new Option<int>("--top", "-n")
         {
             Description = "Rows per table.",
             DefaultValueFactory = _ => 10,
         };
-        var format = new Option<string>("--format")
+        var format = new Option<string>("--format", "-f")
         {
-            Description = "Output: table (for the terminal), json (stable schema mailguard.report/1) or csv.",
+            Description = "Output: table (for the terminal), json (stable schema mailguard.report/1, see docs/report-json.md) or csv.",
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong("table", "json", "csv");
@@ -48,35 +48,88 @@ public static class Program
         {
             Description = "Select every netfilter entry, whatever its prefix.",
         };
+        var port = new Option<string[]>("--port", "-p")
+        {
+            Description = "Only entries to these destination ports: numbers or names, comma-separated or repeated (--port 25,587, --port smtp).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var since = new Option<string?>("--since")
+        {
+            Description = "Only entries at or after this time: '2026-11-23 02:00', '2026-11-23T02:00:00+01:00', '02:00' (today), 'yesterday', '-2h' (2 hours ago; also s, m, d). Times without an offset are local (TZ).",
+        };
+        var until = new Option<string?>("--until")
+        {
+            Description = "Only entries at or before this time (same forms as --since).",
+        };
         var list = new Option<bool>("--list")
         {
             Description = "Print one line per selected entry instead of the report.",
         };
-        var root = new RootCommand("mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.")
+        var root = new RootCommand("""
+            mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
+
+            Reads netfilter LOG lines (prefix 'IPTABLES TCP-OUT <port>:' by default) from syslog files, the
+            journal or dmesg, and reports per local user (UID), source, destination port and destination.
+            Examples:
+              mgscan /var/log/kern.log --top 20
+              mgscan /var/log/kern.log* /var/log/syslog*      (rotated and .gz files; overlaps counted once)
+              journalctl -k -f | mgscan                       (Ctrl+C prints the report)
+              mgscan /var/log/messages --since -2h --port 25 --format json
+
+            Exit status: 0 entries found, 1 no entry found, 2 an input could not be read or bad options.
+            """)
         {
             files,
             top,
             format,
             prefix,
             all,
+            port,
+            since,
+            until,
             list,
         };
         root.SetAction(async (result, ct) =>
         {
+            TextWriter stderr = Console.Error;
             int rows = result.GetValue(top);
             if (rows < 1)
             {
-                await Console.Error.WriteLineAsync("mgscan: --top must be at least 1").ConfigureAwait(false);
+                await stderr.WriteLineAsync("mgscan: --top must be at least 1").ConfigureAwait(false);
                 return ExitCode.Error;
             }
 
-            PrefixFilter filter = result.GetValue(all) ? PrefixFilter.All
-                : result.GetValue(prefix) is { Length: > 0 } p ? PrefixFilter.Pattern(p)
-                : PrefixFilter.TcpOut;
-            string[] inputs = result.GetValue(files) is { Length: > 0 } f ? f : ["-"];
+            DateTimeOffset now = DateTimeOffset.Now;
+            if (!Options.TryPorts(result.GetValue(port), out ushort[]? ports, out string? error)
+                || !Options.TryTime("--since", result.GetValue(since), now, out DateTimeOffset? from, out error)
+                || !Options.TryTime("--until", result.GetValue(until), now, out DateTimeOffset? to, out error))
+            {
+                await stderr.WriteLineAsync($"mgscan: {error}").ConfigureAwait(false);
+                return ExitCode.Error;
+            }
+
+            if (from > to)
+            {
+                await stderr.WriteLineAsync("mgscan: --since is after --until").ConfigureAwait(false);
+                return ExitCode.Error;
+            }
+
+            var settings = new ScanSettings
+            {
+                Inputs = result.GetValue(files) is { Length: > 0 } f ? f : ["-"],
+                Filter = result.GetValue(all) ? PrefixFilter.All
+                    : result.GetValue(prefix) is { Length: > 0 } p ? PrefixFilter.Pattern(p)
+                    : PrefixFilter.TcpOut,
+                Format = result.GetValue(format)!,
+                Top = rows,
+                List = result.GetValue(list),
+                Ports = ports,
+                Since = from,
+                Until = to,
+            };
             using CancellationTokenSource signals = Scan.CancelOnSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
-            return await Scan.RunAsync(inputs, filter, result.GetValue(format)!, rows, result.GetValue(list), Console.Error, linked.Token).ConfigureAwait(false);
+            return await Scan.RunAsync(settings, stderr, linked.Token).ConfigureAwait(false);
         });
         return root.Parse(args).Invoke();
     }

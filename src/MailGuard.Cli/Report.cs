@@ -20,6 +20,48 @@ internal static class Report
         [995] = "pop3s",
     };
 
+    /// <summary>The port of a service name (smtp, submission, submissions/smtps, ...), or null.</summary>
+    public static ushort? PortOfName(string name)
+    {
+        if (name.Equals("smtps", StringComparison.OrdinalIgnoreCase))
+        {
+            return 465;
+        }
+
+        foreach ((int port, string service) in s_services)
+        {
+            if (service.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return (ushort)port;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>", skipped: …" with the non-zero counts of what was not counted as entries, or "".</summary>
+    public static string Skipped(ScanTotals t)
+    {
+        var parts = new List<string>();
+        Add(parts, t.Duplicates, "duplicates of lines in another input");
+        Add(parts, t.Excluded, "entries outside --port/--since/--until");
+        Add(parts, t.OtherPrefix, "other netfilter entries");
+        Add(parts, t.Malformed, "malformed");
+        Add(parts, t.LookAlike, "ebtables/ulogd lines");
+        Add(parts, t.Blobs, "journal blobs (journalctl -a shows them)");
+        Add(parts, t.OverlongLines, "over-long lines");
+        Add(parts, t.BinaryLines, "binary lines (NUL bytes)");
+        return parts.Count == 0 ? "" : "; not counted: " + string.Join(", ", parts);
+
+        static void Add(List<string> parts, long n, string what)
+        {
+            if (n > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{n:N0} {what}"));
+            }
+        }
+    }
+
     public static string PortName(int port) => s_services.TryGetValue(port, out string? name) ? $"{port} {name}" : port.ToString(CultureInfo.InvariantCulture);
 
     public static void Table(TextWriter w, TrafficStats s, ScanTotals t, int top)
@@ -29,6 +71,10 @@ internal static class Report
         if (s.All.First is { } first && s.All.Last is { } last)
         {
             w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {s.All.DistinctDestinations:N0} different destinations"));
+            if (s.Timeline.PeakMinute is { } peak)
+            {
+                w.WriteLine(string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
+            }
         }
 
         Section(w, "Local users (UID)", s.Uids.Top(top), k => k.ToString(ci), s.All.Count, s.WithoutUid.Count > 0 ? ("no UID", s.WithoutUid) : null);
@@ -36,8 +82,11 @@ internal static class Report
         Section(w, "Sources (SRC)", s.Sources.Top(top), k => k.ToString(), s.All.Count, null);
         Section(w, "Destinations (DST)", s.Destinations.Top(top), k => k.ToString(), s.All.Count, null);
         Section(w, "Prefixes", s.Prefixes.Top(top), k => k, s.All.Count, null);
-        w.WriteLine();
-        w.WriteLine(string.Create(ci, $"skipped: {t.OtherPrefix:N0} other netfilter entries, {t.Malformed:N0} malformed, {t.LookAlike:N0} ebtables/ulogd, {t.Blobs:N0} journal blobs, {t.OverlongLines:N0} over-long, {t.BinaryLines:N0} binary lines"));
+        if (Skipped(t) is { Length: > 0 } skipped)
+        {
+            w.WriteLine();
+            w.WriteLine(skipped[2..].Replace("not counted", "Not counted", StringComparison.Ordinal));
+        }
     }
 
     private static void Section<TKey>(TextWriter w, string title, IReadOnlyList<KeyValuePair<TKey, KeyStat>> rows, Func<TKey, string> name, long total, (string Name, KeyStat Stat)? extra)
@@ -86,6 +135,8 @@ internal static class Report
         j.WriteNumber("journal_blobs", t.Blobs);
         j.WriteNumber("overlong_lines", t.OverlongLines);
         j.WriteNumber("binary_lines", t.BinaryLines);
+        j.WriteNumber("excluded", t.Excluded);
+        j.WriteNumber("duplicates", t.Duplicates);
         j.WriteNumber("distinct_destinations", s.All.DistinctDestinations);
         Time(j, "first", s.All.First);
         Time(j, "last", s.All.Last);
@@ -96,6 +147,7 @@ internal static class Report
         Array(j, "sources", s.Sources.Top(top), (w, k) => w.WriteString("key", k.ToString()), null);
         Array(j, "out_interfaces", s.OutInterfaces.Top(top), (w, k) => w.WriteString("key", k), null);
         Array(j, "prefixes", s.Prefixes.Top(top), (w, k) => w.WriteString("key", k), null);
+        TimelineJson(j, s.Timeline);
         j.WriteEndObject();
         j.Flush();
         output.WriteByte((byte)'\n');
@@ -137,6 +189,25 @@ internal static class Report
         }
 
         j.WriteEndArray();
+    }
+
+    private static void TimelineJson(Utf8JsonWriter j, Timeline timeline)
+    {
+        TimeSpan width = timeline.SuggestWidth(60);
+        j.WriteStartObject("timeline");
+        j.WriteNumber("bucket_seconds", (long)width.TotalSeconds);
+        j.WriteNumber("without_time", timeline.WithoutTime);
+        j.WriteStartArray("buckets");
+        foreach (TimeBucket b in timeline.Buckets(width))
+        {
+            j.WriteStartObject();
+            j.WriteString("start", b.Start);
+            j.WriteNumber("count", b.Count);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
+        j.WriteEndObject();
     }
 
     private static void Time(Utf8JsonWriter j, string name, DateTimeOffset? t)

@@ -11,7 +11,7 @@ internal static class Scan
     {
         public void OnLine(LineKind kind, ref LogRecord record)
         {
-            if (kind != LineKind.Entry)
+            if (kind != LineKind.Entry) // Excluded and Duplicate lines are counted in the totals only
             {
                 return;
             }
@@ -37,70 +37,68 @@ internal static class Scan
         }
     }
 
-    public static async Task<int> RunAsync(string[] inputs, PrefixFilter filter, string format, int top, bool list, TextWriter stderr, CancellationToken ct)
+    public static async Task<int> RunAsync(ScanSettings settings, TextWriter stderr, CancellationToken ct)
     {
         var stats = new TrafficStats();
-        var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Filter = filter } });
         Stream stdout = Console.OpenStandardOutput();
         var outWriter = new StreamWriter(stdout, Report.Utf8, 1 << 16);
+        var scanner = new LogScanner(new LogScannerOptions
+        {
+            Waiting = settings.List ? outWriter.Flush : null, // --list on a live stream shows each entry as it comes
+            Parser = new LogLineParserOptions
+            {
+                Filter = settings.Filter,
+                Ports = settings.Ports,
+                Since = settings.Since,
+                Until = settings.Until,
+                Envelope = new EnvelopeOptions { AssumedOffset = TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow) },
+            },
+        });
         bool failed = false;
+        var inputs = new List<LogInput>();
         try
         {
-            foreach (string input in inputs)
+            foreach (string name in settings.Inputs)
             {
-                if (ct.IsCancellationRequested)
+                if (Open(name, stderr) is { } input)
                 {
-                    break;
+                    inputs.Add(input);
                 }
-
-                Stream raw;
-                try
+                else
                 {
-                    raw = input == "-" ? Console.OpenStandardInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    stderr.WriteLine($"mgscan: {input}: {Reason(e)}");
-                    failed = true;
-                    continue;
-                }
-
-                try
-                {
-                    using Stream s = LogScanner.OpenMaybeGzip(raw);
-                    await scanner.ScanAsync(s, new StatsSink(stats, list ? outWriter : null), ct).ConfigureAwait(false);
-                }
-                catch (InvalidDataException e)
-                {
-                    stderr.WriteLine($"mgscan: {input}: {e.Message} (the entries read before are kept)");
-                    failed = true;
-                }
-                catch (IOException e) when (!IsBrokenPipe(e))
-                {
-                    stderr.WriteLine($"mgscan: {input}: {e.Message}");
                     failed = true;
                 }
             }
 
-            if (!list)
+            await scanner.ScanAsync(inputs, new StatsSink(stats, settings.List ? outWriter : null), ct).ConfigureAwait(false);
+            foreach (LogInput input in inputs)
             {
-                switch (format)
+                if (input.Error is { } e && !(e is IOException io && IsBrokenPipe(io)))
+                {
+                    stderr.WriteLine($"mgscan: {input.Name}: {e.Message} (the entries read before are counted)");
+                    failed = true;
+                }
+            }
+
+            if (!settings.List)
+            {
+                switch (settings.Format)
                 {
                     case "json":
                         await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                        Report.Json(stdout, stats, scanner.Totals, top);
+                        Report.Json(stdout, stats, scanner.Totals, settings.Top);
                         break;
                     case "csv":
-                        Report.Csv(outWriter, stats, top);
+                        Report.Csv(outWriter, stats, settings.Top);
                         break;
                     default:
-                        Report.Table(outWriter, stats, scanner.Totals, top);
+                        Report.Table(outWriter, stats, scanner.Totals, settings.Top);
                         break;
                 }
             }
             else
             {
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {scanner.Totals.Lines:N0} lines, {scanner.Totals.Entries:N0} entries, {scanner.Totals.OtherPrefix:N0} other netfilter entries, {scanner.Totals.Malformed:N0} malformed"));
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {scanner.Totals.Lines:N0} lines, {scanner.Totals.Entries:N0} entries{Report.Skipped(scanner.Totals)}"));
             }
 
             await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -109,8 +107,44 @@ internal static class Scan
         {
             return Program.ExitCode.Found; // mgscan … | head: a closed pipe ends quietly
         }
+        finally
+        {
+            foreach (LogInput input in inputs)
+            {
+                await input.Stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
 
         return failed ? Program.ExitCode.Error : scanner.Totals.Entries > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
+    }
+
+    /// <summary>Opens one input (gzip detected by content); on failure prints one line naming it and the reason.</summary>
+    private static LogInput? Open(string name, TextWriter stderr)
+    {
+        if (name == "-")
+        {
+            return new LogInput("-", LogScanner.OpenMaybeGzip(Console.OpenStandardInput()));
+        }
+
+        FileStream? file = null;
+        try
+        {
+            if (Directory.Exists(name))
+            {
+                stderr.WriteLine($"mgscan: {name}: is a directory (name the log files in it, e.g. {Path.Combine(name, "kern.log")}*)");
+                return null;
+            }
+
+            file = new FileStream(name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            DateTimeOffset? written = file.CanSeek ? File.GetLastWriteTimeUtc(name) : null; // the year of year-less stamps
+            return new LogInput(name, LogScanner.OpenMaybeGzip(file), written);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            file?.Dispose();
+            stderr.WriteLine($"mgscan: {name}: {Reason(e)}");
+            return null;
+        }
     }
 
     private static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("pipe", StringComparison.OrdinalIgnoreCase);

@@ -26,6 +26,15 @@ public enum LineKind : byte
 
     /// <summary><c>last message repeated N times</c>: the previous line stands for <see cref="LogEnvelope.RepeatCount"/> more copies.</summary>
     RepeatedPrevious,
+
+    /// <summary>An entry the filter selects, left out by <see cref="LogLineParserOptions.Ports"/>, <see cref="LogLineParserOptions.Since"/> or <see cref="LogLineParserOptions.Until"/>.</summary>
+    Excluded,
+
+    /// <summary>A line holding a NUL byte (a binary file, a log cut by a crash): not parsed.</summary>
+    Binary,
+
+    /// <summary>A netfilter line that another input of the same scan already gave (Debian writes kernel lines to both <c>kern.log</c> and <c>syslog</c>); not counted again.</summary>
+    Duplicate,
 }
 
 /// <summary>Settings of a <see cref="LogLineParser"/>.</summary>
@@ -36,6 +45,27 @@ public sealed class LogLineParserOptions
 
     /// <summary>Year inference and time zone settings for the envelope.</summary>
     public EnvelopeOptions Envelope { get; init; } = new();
+
+    /// <summary>When set, only entries to these destination ports (<c>DPT=</c>) are selected; the others are <see cref="LineKind.Excluded"/>.</summary>
+    public IReadOnlyCollection<ushort>? Ports { get; init; }
+
+    /// <summary>When set, entries before this instant, or without an absolute time, are <see cref="LineKind.Excluded"/>.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>When set, entries after this instant, or without an absolute time, are <see cref="LineKind.Excluded"/>.</summary>
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary>The same settings with another envelope (e.g. another reference time for another file).</summary>
+    /// <param name="envelope">The envelope settings.</param>
+    /// <returns>A copy.</returns>
+    internal LogLineParserOptions With(EnvelopeOptions envelope) => new()
+    {
+        Filter = Filter,
+        Envelope = envelope,
+        Ports = Ports,
+        Since = Since,
+        Until = Until,
+    };
 }
 
 /// <summary>One line taken apart: the envelope, and for netfilter lines the entry.</summary>
@@ -77,15 +107,35 @@ public ref struct LogRecord
 public sealed class LogLineParser
 {
     private readonly EnvelopeParser _envelope;
+    private readonly ulong[]? _ports;
+    private readonly long _since;
+    private readonly long _until;
+    private readonly bool _timeBounded;
 
     /// <summary>Creates a parser.</summary>
     /// <param name="options">The filter and the envelope settings; defaults when null.</param>
     public LogLineParser(LogLineParserOptions? options = null)
     {
         options ??= new LogLineParserOptions();
+        Options = options;
         Filter = options.Filter;
         _envelope = new EnvelopeParser(options.Envelope);
+        if (options.Ports is { } ports)
+        {
+            _ports = new ulong[65536 / 64];
+            foreach (ushort port in ports)
+            {
+                _ports[port >> 6] |= 1UL << (port & 63);
+            }
+        }
+
+        _timeBounded = options.Since is not null || options.Until is not null;
+        _since = options.Since?.UtcTicks ?? long.MinValue;
+        _until = options.Until?.UtcTicks ?? long.MaxValue;
     }
+
+    /// <summary>The settings in use.</summary>
+    public LogLineParserOptions Options { get; }
 
     /// <summary>The prefix filter in use.</summary>
     public PrefixFilter Filter { get; }
@@ -131,6 +181,36 @@ public sealed class LogLineParser
             return LineKind.OtherPrefix;
         }
 
-        return record.Status == NetfilterParseStatus.Entry ? LineKind.Entry : LineKind.Malformed;
+        if (record.Status != NetfilterParseStatus.Entry)
+        {
+            return LineKind.Malformed;
+        }
+
+        return IsExcluded(ref record) ? LineKind.Excluded : LineKind.Entry;
+    }
+
+    private bool IsExcluded(ref LogRecord record)
+    {
+        if (_ports is not null)
+        {
+            ref readonly NetfilterPacket p = ref record.Entry.Packet;
+            if (!p.Has(NetfilterFields.Ports) || (_ports[p.Dpt >> 6] & (1UL << (p.Dpt & 63))) == 0)
+            {
+                return true;
+            }
+        }
+
+        if (_timeBounded)
+        {
+            if (record.Envelope.Time is not { } t)
+            {
+                return true;
+            }
+
+            long ticks = t.UtcTicks;
+            return ticks < _since || ticks > _until;
+        }
+
+        return false;
     }
 }

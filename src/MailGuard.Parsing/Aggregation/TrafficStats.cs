@@ -4,7 +4,7 @@ namespace MailGuard.Parsing;
 
 /// <summary>
 /// The histograms of the selected entries: per destination, destination port, UID, source, interface and
-/// prefix, with count, first/last time and distinct destinations for each key. Two instances built from
+/// prefix, and over time (<see cref="Timeline"/>), with count, first/last time and distinct destinations for each key. Two instances built from
 /// two inputs <see cref="Merge"/> to the same result as one instance over both.
 /// </summary>
 /// <remarks>
@@ -40,6 +40,9 @@ public sealed class TrafficStats
     /// <summary>All entries together: count, time range, distinct destinations.</summary>
     public KeyStat All { get; } = new();
 
+    /// <summary>All entries over time, per minute.</summary>
+    public Timeline Timeline { get; } = new();
+
     private readonly Dictionary<int, (byte[] Bytes, string Name)> _names = [];
 
     /// <summary>Adds one parsed entry (<see cref="LineKind.Entry"/>), counted <see cref="LogRecord.Copies"/> times.</summary>
@@ -52,6 +55,7 @@ public sealed class TrafficStats
         NetAddress dst = p.Dst;
 
         All.Add(copies, time, dst, trackDestinations: true);
+        Timeline.Add(time, copies);
         if (p.Has(NetfilterFields.Dst))
         {
             Destinations.Add(dst, copies, time, dst);
@@ -96,6 +100,7 @@ public sealed class TrafficStats
         InInterfaces.Merge(other.InInterfaces);
         Prefixes.Merge(other.Prefixes);
         All.Merge(other.All);
+        Timeline.Merge(other.Timeline);
     }
 
     /// <summary>Interns byte names (interfaces, prefixes): a name seen before costs no allocation, whatever its encoding.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Compression;
-using System.IO.Pipelines;
 using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
@@ -45,6 +44,12 @@ public sealed class ScanTotals
     /// <summary>Lines holding a NUL byte (a binary file, or a log file pre-allocated and cut by a crash), not parsed.</summary>
     public long BinaryLines { get; internal set; }
 
+    /// <summary>Selected entries left out by the port or time bounds (<see cref="LineKind.Excluded"/>), counting repeats.</summary>
+    public long Excluded { get; internal set; }
+
+    /// <summary>Netfilter lines (and their repeats) already read from another input of the same scan (<see cref="LineKind.Duplicate"/>).</summary>
+    public long Duplicates { get; internal set; }
+
     /// <summary>Adds another set of totals to this one.</summary>
     /// <param name="other">The totals to add.</param>
     public void Add(ScanTotals other)
@@ -59,6 +64,8 @@ public sealed class ScanTotals
         Blobs += other.Blobs;
         OverlongLines += other.OverlongLines;
         BinaryLines += other.BinaryLines;
+        Excluded += other.Excluded;
+        Duplicates += other.Duplicates;
     }
 }
 
@@ -70,6 +77,20 @@ public sealed class LogScannerOptions
 
     /// <summary>Longer lines are skipped and counted in <see cref="ScanTotals.OverlongLines"/>; memory never grows past it. Default 64 KiB.</summary>
     public int MaxLineLength { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// When several inputs are merged, how far apart in time two copies of one line may be read and still
+    /// be told apart as duplicates (lines of one log may be slightly out of order). Memory for the
+    /// de-duplication holds the netfilter lines of this span of time. Default 10 s.
+    /// </summary>
+    public TimeSpan DuplicateWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Called when every line that has arrived so far was passed on and the scanner waits for more (a live
+    /// stream such as <c>journalctl -f</c>): the place to flush output. Never called for input that is
+    /// already there, so it costs nothing on files.
+    /// </summary>
+    public Action? Waiting { get; init; }
 }
 
 /// <summary>
@@ -82,6 +103,7 @@ public sealed class LogScannerOptions
 public sealed class LogScanner
 {
     private readonly LogLineParser _parser;
+    private readonly LogScannerOptions _options;
     private readonly int _maxLine;
 
     /// <summary>Creates a scanner.</summary>
@@ -94,6 +116,7 @@ public sealed class LogScanner
             throw new ArgumentOutOfRangeException(nameof(options), "MaxLineLength must be at least 256 bytes.");
         }
 
+        _options = options;
         _parser = new LogLineParser(options.Parser);
         _maxLine = options.MaxLineLength;
     }
@@ -159,39 +182,81 @@ public sealed class LogScanner
         where TSink : ILogSink
     {
         ArgumentNullException.ThrowIfNull(stream);
-        PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
-        byte[] straddle = ArrayPool<byte>.Shared.Rent(_maxLine);
-        var state = new State();
+        using var source = new LineSource(stream, _parser, _maxLine, Totals, _options.Waiting);
+        while (true)
+        {
+            Pump(source, 0, long.MaxValue, ref sink, null);
+            if (!await source.FillAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return sink;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads several inputs as one log, in time order whatever order they are given in (a merge by the
+    /// time of each line, so rotated sets and overlapping logs interleave correctly), and passes every
+    /// line to <paramref name="sink"/>. A netfilter line that another input already gave (the same time
+    /// and text: Debian's <c>kern.log</c> and <c>syslog</c>) is passed as <see cref="LineKind.Duplicate"/>
+    /// and counted once; repeats within one input stay separate entries. Memory stays bounded: only the
+    /// lines of the last <see cref="LogScannerOptions.DuplicateWindow"/> are remembered.
+    /// </summary>
+    /// <typeparam name="TSink">The consumer; a struct for devirtualised calls.</typeparam>
+    /// <param name="inputs">The inputs; one that fails to read gets <see cref="LogInput.Error"/> and the others go on.</param>
+    /// <param name="sink">The consumer.</param>
+    /// <param name="cancellationToken">Stops the scan; lines read before stay counted.</param>
+    /// <returns>The sink after the scan.</returns>
+    public async Task<TSink> ScanAsync<TSink>(IReadOnlyList<LogInput> inputs, TSink sink, CancellationToken cancellationToken = default)
+        where TSink : ILogSink
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var sources = new LineSource[inputs.Count];
         try
         {
+            for (int i = 0; i < sources.Length; i++)
+            {
+                LogInput input = inputs[i];
+                LogLineParser parser = input.ReferenceTime is { } reference
+                    ? new LogLineParser(_options.Parser.With(new EnvelopeOptions { ReferenceTime = reference, AssumedOffset = _options.Parser.Envelope.AssumedOffset }))
+                    : new LogLineParser(_options.Parser);
+                sources[i] = new LineSource(input.Stream, parser, _maxLine, Totals, _options.Waiting);
+            }
+
+            var window = sources.Length > 1 ? new DuplicateWindow(_options.DuplicateWindow.Ticks) : null;
+            int current = -1;
             while (true)
             {
-                ReadResult result;
-                try
+                // Every source needs a line in hand (its head) to take part in the merge.
+                for (int i = 0; i < sources.Length; i++)
                 {
-                    result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    LineSource s = sources[i];
+                    while (!s.Done && !s.HasHead && !Peek(s))
+                    {
+                        await FillOrFail(s, inputs[i], cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                SequencePosition consumed = Process(buffer, result.IsCompleted, ref sink, straddle, ref state);
-                reader.AdvanceTo(consumed, buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                current = Earliest(sources, out long others);
+                if (current < 0)
                 {
-                    break;
+                    return sink;
+                }
+
+                LineSource src = sources[current];
+                Pump(src, current, others, ref sink, window);
+                if (!src.HasHead && !src.Done)
+                {
+                    await FillOrFail(src, inputs[current], cancellationToken).ConfigureAwait(false);
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(straddle);
-            await reader.CompleteAsync().ConfigureAwait(false);
+            foreach (LineSource? s in sources)
+            {
+                s?.Dispose();
+            }
         }
-
-        return sink;
     }
 
     /// <summary>Scans bytes already in memory (every line, the last one even without a newline).</summary>
@@ -201,6 +266,7 @@ public sealed class LogScanner
     public void Scan<TSink>(ReadOnlySpan<byte> data, ref TSink sink)
         where TSink : ILogSink
     {
+        using var source = new LineSource(_parser, _maxLine, Totals);
         while (data.Length > 0)
         {
             int nl = data.IndexOf((byte)'\n');
@@ -213,7 +279,9 @@ public sealed class LogScanner
             }
             else
             {
-                HandleLine(line, ref sink);
+                Totals.Lines++;
+                LineKind kind = Classify(source, line, out LogRecord record);
+                Deliver(source, 0, line, kind, ref record, ref sink, null);
             }
 
             data = nl < 0 ? default : data[(nl + 1)..];
@@ -224,98 +292,147 @@ public sealed class LogScanner
     internal void ScanSequence<TSink>(ReadOnlySequence<byte> buffer, ref TSink sink)
         where TSink : ILogSink
     {
-        byte[] straddle = ArrayPool<byte>.Shared.Rent(_maxLine);
-        var state = new State();
-        Process(buffer, completed: true, ref sink, straddle, ref state);
-        ArrayPool<byte>.Shared.Return(straddle);
+        using var source = new LineSource(buffer, _parser, _maxLine, Totals);
+        Pump(source, 0, long.MaxValue, ref sink, null);
     }
 
-    private struct State
+    private static async ValueTask FillOrFail(LineSource source, LogInput input, CancellationToken cancellationToken)
     {
-        public bool SkippingOverlong;
-    }
-
-    private SequencePosition Process<TSink>(ReadOnlySequence<byte> buffer, bool completed, ref TSink sink, byte[] straddle, ref State state)
-        where TSink : ILogSink
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n', advancePastDelimiter: true))
+        try
         {
-            Totals.Bytes += line.Length + 1;
-            if (state.SkippingOverlong)
+            await source.FillAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            input.Error = e;
+            source.Stop();
+        }
+    }
+
+    /// <summary>Takes the next line of <paramref name="source"/> as its head and works out its time (the merge key).</summary>
+    private static bool Peek(LineSource source)
+    {
+        if (!source.TryTake(out ReadOnlySpan<byte> line))
+        {
+            return false;
+        }
+
+        Classify(source, line, out LogRecord record);
+        source.Key = KeyOf(source, ref record);
+        source.HasHead = true;
+        return true;
+    }
+
+    private static int Earliest(LineSource[] sources, out long others)
+    {
+        int best = -1;
+        long bestKey = long.MaxValue;
+        others = long.MaxValue;
+        for (int i = 0; i < sources.Length; i++)
+        {
+            LineSource s = sources[i];
+            if (!s.HasHead)
             {
-                state.SkippingOverlong = false; // the tail of a line already counted
                 continue;
             }
 
-            Dispatch(line, ref sink, straddle);
-        }
-
-        ReadOnlySequence<byte> rest = reader.UnreadSequence;
-        if (rest.Length > _maxLine)
-        {
-            // No newline within the limit: count the line once, drop what we have, skip to its end.
-            Totals.Bytes += rest.Length;
-            if (!state.SkippingOverlong)
+            if (best < 0 || s.Key < bestKey)
             {
-                Totals.Lines++;
-                Totals.OverlongLines++;
-                state.SkippingOverlong = true;
+                others = Math.Min(others, bestKey);
+                best = i;
+                bestKey = s.Key;
             }
-
-            return buffer.End;
-        }
-
-        if (completed && rest.Length > 0)
-        {
-            Totals.Bytes += rest.Length;
-            if (!state.SkippingOverlong)
+            else
             {
-                Dispatch(rest, ref sink, straddle); // the last line, without a newline
+                others = Math.Min(others, s.Key);
             }
-
-            return buffer.End;
         }
 
-        return reader.Position;
+        return best;
     }
 
-    private void Dispatch<TSink>(ReadOnlySequence<byte> line, ref TSink sink, byte[] straddle)
+    /// <summary>
+    /// Passes the lines of <paramref name="source"/> to the sink while their time is not after
+    /// <paramref name="others"/> (the earliest head of the other inputs). Stops when the buffer is used up
+    /// (then the caller reads more) or when a later line comes (it stays the source's head).
+    /// </summary>
+    private void Pump<TSink>(LineSource source, int index, long others, ref TSink sink, DuplicateWindow? window)
         where TSink : ILogSink
     {
-        if (line.Length > _maxLine)
-        {
-            Totals.Lines++;
-            Totals.OverlongLines++;
-            return;
-        }
-
-        if (line.IsSingleSegment)
-        {
-            HandleLine(line.FirstSpan, ref sink);
-            return;
-        }
-
-        line.CopyTo(straddle);
-        HandleLine(straddle.AsSpan(0, (int)line.Length), ref sink);
-    }
-
-    private void HandleLine<TSink>(ReadOnlySpan<byte> line, ref TSink sink)
-        where TSink : ILogSink
-    {
-        Totals.Lines++;
         LineKind kind;
         LogRecord record;
+        if (source.HasHead)
+        {
+            source.HasHead = false;
+            ReadOnlySpan<byte> head = source.Current;
+            kind = Classify(source, head, out record); // parsed once for its key; the record did not survive
+            Deliver(source, index, head, kind, ref record, ref sink, window);
+        }
+
+        while (source.TryTake(out ReadOnlySpan<byte> line))
+        {
+            kind = Classify(source, line, out record);
+            if (others != long.MaxValue)
+            {
+                long key = KeyOf(source, ref record);
+                source.Key = key;
+                if (key > others)
+                {
+                    source.HasHead = true; // another input is earlier: this line waits
+                    return;
+                }
+            }
+
+            Deliver(source, index, line, kind, ref record, ref sink, window);
+        }
+    }
+
+    private static long KeyOf(LineSource source, ref LogRecord record) =>
+        record.Envelope.Time is { } t ? t.UtcTicks : source.Key; // lines without a time stay with their neighbours
+
+    private static LineKind Classify(LineSource source, ReadOnlySpan<byte> line, out LogRecord record)
+    {
         if (line.IndexOf((byte)0) >= 0)
         {
-            Totals.BinaryLines++;
             record = default;
             record.RulePort = -1;
-            kind = LineKind.Other;
+            return LineKind.Binary;
         }
-        else
+
+        return source.Parser.Parse(line, out record);
+    }
+
+    private void Deliver<TSink>(LineSource source, int index, ReadOnlySpan<byte> line, LineKind kind, ref LogRecord record, ref TSink sink, DuplicateWindow? window, bool repeat = false)
+        where TSink : ILogSink
+    {
+        switch (kind)
         {
-            kind = _parser.Parse(line, out record);
+            case LineKind.Binary:
+                Totals.BinaryLines++;
+                break;
+            case LineKind.RepeatedPrevious:
+                if (source.LastEntryLength >= 0 && record.Envelope.RepeatCount > 0)
+                {
+                    Repeat(source, index, ref record, ref sink, window);
+                    return;
+                }
+
+                break;
+            case LineKind.Blob:
+                Totals.Blobs++;
+                break;
+            case LineKind.LookAlike:
+                Totals.LookAlike++;
+                break;
+        }
+
+        if (kind is LineKind.Entry or LineKind.OtherPrefix or LineKind.Malformed or LineKind.Excluded)
+        {
+            if (window is not null)
+            {
+                kind = window.Admit(index, ref record, kind, Totals);
+            }
+
             switch (kind)
             {
                 case LineKind.Entry:
@@ -327,15 +444,41 @@ public sealed class LogScanner
                 case LineKind.Malformed:
                     Totals.Malformed++;
                     break;
-                case LineKind.LookAlike:
-                    Totals.LookAlike++;
-                    break;
-                case LineKind.Blob:
-                    Totals.Blobs++;
+                case LineKind.Excluded:
+                    Totals.Excluded += record.Copies;
                     break;
             }
         }
 
+        if (kind is LineKind.Entry or LineKind.Excluded or LineKind.Duplicate)
+        {
+            if (!repeat)
+            {
+                source.Remember(line);
+            }
+        }
+        else if (kind != LineKind.Separator)
+        {
+            source.LastEntryLength = -1;
+        }
+
         sink.OnLine(kind, ref record);
+    }
+
+    /// <summary><c>last message repeated N times</c> after an entry: the entry again, standing for N copies.</summary>
+    private void Repeat<TSink>(LineSource source, int index, ref LogRecord notice, ref TSink sink, DuplicateWindow? window)
+        where TSink : ILogSink
+    {
+        int copies = notice.Envelope.RepeatCount;
+        DateTimeOffset? time = notice.Envelope.Time;
+        ReadOnlySpan<byte> previous = source.LastEntry.AsSpan(0, source.LastEntryLength);
+        LineKind kind = source.Parser.Parse(previous, out LogRecord record);
+        record.Envelope.RepeatCount = copies - 1;
+        if (time is not null)
+        {
+            record.Envelope.Time = time;
+        }
+
+        Deliver(source, index, previous, kind, ref record, ref sink, window, repeat: true);
     }
 }

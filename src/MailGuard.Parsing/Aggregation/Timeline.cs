@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+
+namespace MailGuard.Parsing;
+
+/// <summary>One interval of a <see cref="Timeline"/>.</summary>
+/// <param name="Start">The start of the interval (UTC).</param>
+/// <param name="Count">Entries in [<paramref name="Start"/>, <paramref name="Start"/> + width).</param>
+public readonly record struct TimeBucket(DateTimeOffset Start, long Count);
+
+/// <summary>Entries over time, kept per minute (UTC) and summed into wider buckets on demand.</summary>
+/// <remarks>Memory grows with the number of distinct minutes (a year of logs: at most 525,600 small entries), not with the entries.</remarks>
+public sealed class Timeline
+{
+    private readonly Dictionary<long, long> _minutes = [];
+
+    /// <summary>Entries without an absolute time (e.g. raw <c>dmesg</c> output), not in any bucket.</summary>
+    public long WithoutTime { get; private set; }
+
+    /// <summary>Entries in buckets.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The number of distinct minutes with entries.</summary>
+    public int Minutes => _minutes.Count;
+
+    /// <summary>The busiest minute and its count, or null when no entry had a time.</summary>
+    public TimeBucket? PeakMinute
+    {
+        get
+        {
+            TimeBucket? best = null;
+            foreach ((long minute, long count) in _minutes)
+            {
+                if (best is not { } b || count > b.Count || (count == b.Count && minute < b.Start.UtcTicks / TimeSpan.TicksPerMinute))
+                {
+                    best = new TimeBucket(Start(minute), count);
+                }
+            }
+
+            return best;
+        }
+    }
+
+    /// <summary>The entries summed into consecutive buckets of <paramref name="width"/>, from the first to the last entry, empty buckets included.</summary>
+    /// <param name="width">The bucket width: a whole number of minutes, at least one.</param>
+    /// <returns>The buckets in time order (empty when no entry had a time).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The width is not a whole number of minutes, or it would give more than a million buckets.</exception>
+    public IReadOnlyList<TimeBucket> Buckets(TimeSpan width)
+    {
+        long step = width.Ticks / TimeSpan.TicksPerMinute;
+        if (step < 1 || width.Ticks % TimeSpan.TicksPerMinute != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(width), width, "The bucket width must be a whole number of minutes.");
+        }
+
+        if (_minutes.Count == 0)
+        {
+            return [];
+        }
+
+        (long first, long last) = Range();
+        long firstBucket = Math.DivRem(first, step, out long r) - (r < 0 ? 1 : 0);
+        long n = ((last - (firstBucket * step)) / step) + 1;
+        if (n > 1_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(width), width, "The bucket width is too small for the time range.");
+        }
+
+        var counts = new long[n];
+        foreach ((long minute, long count) in _minutes)
+        {
+            counts[(minute - (firstBucket * step)) / step] += count;
+        }
+
+        var buckets = new TimeBucket[n];
+        for (int i = 0; i < n; i++)
+        {
+            buckets[i] = new TimeBucket(Start((firstBucket + i) * step), counts[i]);
+        }
+
+        return buckets;
+    }
+
+    /// <summary>The smallest of 1, 5, 10, 15, 30 minutes, 1, 2, 3, 6, 12 hours, 1 day (or whole days beyond) that gives at most <paramref name="maxBuckets"/> buckets.</summary>
+    /// <param name="maxBuckets">The most buckets wanted (at least 1).</param>
+    /// <returns>The width.</returns>
+    public TimeSpan SuggestWidth(int maxBuckets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBuckets, 1);
+        if (_minutes.Count == 0)
+        {
+            return TimeSpan.FromMinutes(1);
+        }
+
+        (long first, long last) = Range();
+        ReadOnlySpan<int> steps = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
+        foreach (int step in steps)
+        {
+            if (Count(step) <= maxBuckets)
+            {
+                return TimeSpan.FromMinutes(step);
+            }
+        }
+
+        long days = 2;
+        while (Count(days * 1440) > maxBuckets)
+        {
+            days++;
+        }
+
+        return TimeSpan.FromDays(days);
+
+        long Count(long step) => (long)Math.Floor(last / (double)step) - (long)Math.Floor(first / (double)step) + 1;
+    }
+
+    internal void Add(DateTimeOffset? time, long copies)
+    {
+        if (time is not { } t)
+        {
+            WithoutTime += copies;
+            return;
+        }
+
+        long minute = Math.DivRem(t.UtcTicks, TimeSpan.TicksPerMinute, out _);
+        CollectionsMarshal.GetValueRefOrAddDefault(_minutes, minute, out _) += copies;
+        Count += copies;
+    }
+
+    internal void Merge(Timeline other)
+    {
+        foreach ((long minute, long count) in other._minutes)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(_minutes, minute, out _) += count;
+        }
+
+        Count += other.Count;
+        WithoutTime += other.WithoutTime;
+    }
+
+    private (long First, long Last) Range()
+    {
+        long first = long.MaxValue, last = long.MinValue;
+        foreach (long minute in _minutes.Keys)
+        {
+            first = Math.Min(first, minute);
+            last = Math.Max(last, minute);
+        }
+
+        return (first, last);
+    }
+
+    private static DateTimeOffset Start(long minute) => new(minute * TimeSpan.TicksPerMinute, TimeSpan.Zero);
+}

@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+
+namespace MailGuard.Parsing.Internals;
+
+/// <summary>
+/// Tells the netfilter lines that one input of a merged scan already gave from those seen for the first
+/// time. A line is known by its time (to the second) and message (a 64-bit hash); for each such line the copies of each
+/// input are counted, and a line counts as often as the input that has it most often: the same line in
+/// <c>kern.log</c> and <c>syslog</c> counts once, two real copies in one input count twice. Only the lines
+/// of the last <c>window</c> ticks (by merge key) are remembered, so memory stays bounded.
+/// </summary>
+internal sealed class DuplicateWindow(long window)
+{
+    private static readonly ulong s_seed = (ulong)Random.Shared.NextInt64() | 1;
+
+    private readonly Dictionary<ulong, long> _most = [];
+    private readonly Dictionary<(ulong Line, int Input), long> _perInput = [];
+    private readonly Queue<(long Key, ulong Line, int Input)> _order = new();
+    private long _watermark = long.MinValue;
+
+    /// <summary>The lines remembered now (for tests of the bound).</summary>
+    public int Remembered => _perInput.Count;
+
+    /// <summary>Counts the line for <paramref name="input"/>; returns <see cref="LineKind.Duplicate"/> when every copy was seen in another input, else the kind with the new copies only.</summary>
+    public LineKind Admit(int input, ref LogRecord record, LineKind kind, ScanTotals totals)
+    {
+        // Whole seconds: the same line keeps its second in a precise stamp (RFC 3339) and in a traditional one.
+        long key = record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0;
+        key -= key % TimeSpan.TicksPerSecond;
+        if (key > _watermark)
+        {
+            _watermark = key;
+            Evict();
+        }
+
+        ulong line = Hash(record.Envelope.Message, key);
+        ref long mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_perInput, (line, input), out bool known);
+        if (!known)
+        {
+            _order.Enqueue((key, line, input));
+        }
+
+        int copies = record.Copies;
+        mine += copies;
+        ref long most = ref CollectionsMarshal.GetValueRefOrAddDefault(_most, line, out _);
+        long fresh = Math.Clamp(mine - most, 0, copies);
+        most = Math.Max(most, mine);
+        if (fresh == copies)
+        {
+            return kind;
+        }
+
+        totals.Duplicates += copies - fresh;
+        if (fresh == 0)
+        {
+            return LineKind.Duplicate;
+        }
+
+        record.Envelope.RepeatCount = (int)fresh - 1;
+        return kind;
+    }
+
+    private void Evict()
+    {
+        long limit = _watermark == long.MinValue ? long.MinValue : _watermark - window;
+        while (_order.TryPeek(out (long Key, ulong Line, int Input) oldest) && oldest.Key < limit)
+        {
+            _order.Dequeue();
+            _perInput.Remove((oldest.Line, oldest.Input));
+            _most.Remove(oldest.Line);
+        }
+    }
+
+    /// <summary>A 64-bit hash of the message and time, seeded per process (wyhash-like mixing of 8-byte words).</summary>
+    private static ulong Hash(ReadOnlySpan<byte> message, long key)
+    {
+        const ulong M1 = 0xA0761D6478BD642FUL;
+        const ulong M2 = 0xE7037ED1A0B428DBUL;
+        ulong h = s_seed ^ (ulong)key ^ ((ulong)message.Length * M1);
+        while (message.Length >= 8)
+        {
+            h = Mix(h ^ BitConverter.ToUInt64(message), M2);
+            message = message[8..];
+        }
+
+        ulong tail = 0;
+        for (int i = 0; i < message.Length; i++)
+        {
+            tail |= (ulong)message[i] << (8 * i);
+        }
+
+        return Mix(Mix(h ^ tail, M2), M1);
+    }
+
+    private static ulong Mix(ulong a, ulong b)
+    {
+        ulong high = Math.BigMul(a, b, out ulong low);
+        return high ^ low;
+    }
+}

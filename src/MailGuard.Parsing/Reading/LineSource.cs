@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace MailGuard.Parsing.Internals;
+
+/// <summary>
+/// Pulls whole lines out of one input: a <see cref="PipeReader"/> (or, for tests, one fixed buffer of any
+/// segment layout). A line that straddles segments is copied into one pooled buffer of the maximum line
+/// length; a longer line is skipped and counted without growing memory; the last line counts without a
+/// newline. The line returned stays valid until the next <see cref="FillAsync"/> of this source, so
+/// several sources can each hold a line at once (the merge of several inputs relies on it).
+/// </summary>
+internal sealed class LineSource : IDisposable
+{
+    private readonly PipeReader? _reader;
+    private readonly Action? _waiting;
+    private readonly int _maxLine;
+    private readonly ScanTotals _totals;
+    private readonly byte[] _straddle;
+    private ReadOnlySequence<byte> _buffer;
+    private ReadOnlySequence<byte> _current;
+    private bool _disposed;
+    private SequencePosition _position;
+    private bool _completed;
+    private bool _skippingOverlong;
+
+    public LineSource(Stream stream, LogLineParser parser, int maxLine, ScanTotals totals, Action? waiting)
+        : this(parser, maxLine, totals)
+    {
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        _waiting = waiting;
+    }
+
+    public LineSource(ReadOnlySequence<byte> whole, LogLineParser parser, int maxLine, ScanTotals totals)
+        : this(parser, maxLine, totals)
+    {
+        _buffer = whole;
+        _position = whole.Start;
+        _completed = true;
+    }
+
+    public LineSource(LogLineParser parser, int maxLine, ScanTotals totals)
+    {
+        Parser = parser;
+        _maxLine = maxLine;
+        _totals = totals;
+        _straddle = ArrayPool<byte>.Shared.Rent(maxLine);
+    }
+
+    /// <summary>The parser of this input (its own envelope state and reference time).</summary>
+    public LogLineParser Parser { get; }
+
+    /// <summary>True once the input has no more lines.</summary>
+    public bool Done { get; private set; }
+
+    /// <summary>The last selected entry line, kept for <c>last message repeated N times</c>; empty when the previous line was something else.</summary>
+    public byte[]? LastEntry { get; set; }
+
+    /// <summary>The length of <see cref="LastEntry"/>, or -1.</summary>
+    public int LastEntryLength { get; set; } = -1;
+
+    /// <summary>The line <see cref="TryTake"/> returned last, again (valid until the next <see cref="TryTake"/> or <see cref="FillAsync"/>).</summary>
+    public ReadOnlySpan<byte> Current => _current.IsSingleSegment ? _current.FirstSpan : _straddle.AsSpan(0, (int)_current.Length);
+
+    /// <summary>True when <see cref="Current"/> was taken and parsed for its key but not yet passed on.</summary>
+    public bool HasHead { get; set; }
+
+    /// <summary>Ends the source early (its input failed).</summary>
+    public void Stop()
+    {
+        Done = true;
+        HasHead = false;
+    }
+
+    /// <summary>Keeps a copy of an entry line for a following <c>last message repeated N times</c>.</summary>
+    /// <param name="line">The line.</param>
+    public void Remember(ReadOnlySpan<byte> line)
+    {
+        LastEntry ??= ArrayPool<byte>.Shared.Rent(_maxLine);
+        line.CopyTo(LastEntry);
+        LastEntryLength = line.Length;
+    }
+
+    /// <summary>The merge key of the line taken last (UTC ticks; the previous line's for lines without time).</summary>
+    public long Key { get; set; } = long.MinValue;
+
+    /// <summary>Takes the next whole line from what is buffered.</summary>
+    /// <param name="line">The line without its newline; valid until the next <see cref="FillAsync"/>.</param>
+    /// <returns>False when more input must be read first (<see cref="FillAsync"/>), or the input is done.</returns>
+    public bool TryTake(out ReadOnlySpan<byte> line)
+    {
+        while (true)
+        {
+            var reader = new SequenceReader<byte>(_buffer.Slice(_position));
+            if (reader.TryReadTo(out ReadOnlySequence<byte> seq, (byte)'\n', advancePastDelimiter: true))
+            {
+                _position = reader.Position;
+                _totals.Bytes += seq.Length + 1;
+                if (_skippingOverlong)
+                {
+                    _skippingOverlong = false; // the tail of a line already counted
+                    continue;
+                }
+
+                if (Accept(seq, out line))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            ReadOnlySequence<byte> rest = reader.UnreadSequence;
+            if (rest.Length > _maxLine)
+            {
+                // No newline within the limit: count the line once, drop what we have, skip to its end.
+                _totals.Bytes += rest.Length;
+                if (!_skippingOverlong)
+                {
+                    _totals.Lines++;
+                    _totals.OverlongLines++;
+                    _skippingOverlong = true;
+                }
+
+                _position = _buffer.End;
+            }
+            else if (_completed)
+            {
+                _position = _buffer.End;
+                Done = true;
+                if (rest.Length > 0)
+                {
+                    _totals.Bytes += rest.Length;
+                    if (!_skippingOverlong && Accept(rest, out line))
+                    {
+                        return true; // the last line, without a newline
+                    }
+                }
+            }
+
+            line = default;
+            return false;
+        }
+    }
+
+    /// <summary>Reads more input after <see cref="TryTake"/> returned false; the lines taken before become invalid.</summary>
+    /// <param name="cancellationToken">Stops the wait; the source is then done.</param>
+    /// <returns>False when the input is done.</returns>
+    /// <exception cref="InvalidDataException">Corrupt or truncated gzip data.</exception>
+    /// <exception cref="IOException">The input could not be read.</exception>
+    public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
+    {
+        if (Done || _reader is null)
+        {
+            Done = true;
+            return false;
+        }
+
+        _reader.AdvanceTo(_position, _buffer.End);
+        _buffer = default;
+        _position = default;
+        _current = default;
+        ReadResult result;
+        try
+        {
+            ValueTask<ReadResult> read = _reader.ReadAsync(cancellationToken);
+            if (!read.IsCompleted && _waiting is not null)
+            {
+                _waiting(); // nothing more has arrived: let the consumer flush
+            }
+
+            result = await read.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Done = true;
+            return false;
+        }
+
+        _buffer = result.Buffer;
+        _position = _buffer.Start;
+        _completed = result.IsCompleted || result.IsCanceled;
+        return true;
+    }
+
+    private bool Accept(ReadOnlySequence<byte> seq, out ReadOnlySpan<byte> line)
+    {
+        if (seq.Length > _maxLine)
+        {
+            _totals.Lines++;
+            _totals.OverlongLines++;
+            line = default;
+            return false;
+        }
+
+        _totals.Lines++;
+        _current = seq;
+        if (!seq.IsSingleSegment)
+        {
+            seq.CopyTo(_straddle);
+        }
+
+        line = Current;
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        ArrayPool<byte>.Shared.Return(_straddle);
+
+        if (LastEntry is not null)
+        {
+            ArrayPool<byte>.Shared.Return(LastEntry);
+            LastEntry = null;
+        }
+
+        _reader?.Complete();
+    }
+}
