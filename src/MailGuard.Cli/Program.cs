@@ -131,6 +131,7 @@ public static class Program
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
             return await Scan.RunAsync(settings, stderr, linked.Token).ConfigureAwait(false);
         });
-        return root.Parse(args).Invoke();
+        // Our own Ctrl+C/SIGTERM handling prints the report and exits 0; System.CommandLine's would exit 130/143.
+        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

@@ -7,6 +7,8 @@ namespace MailGuard.Cli;
 /// <summary>Reads every input through one <see cref="LogScanner"/> into one <see cref="TrafficStats"/> and renders the report.</summary>
 internal static class Scan
 {
+    private static PosixSignalRegistration? s_sigterm;
+
     private readonly struct StatsSink(TrafficStats stats, TextWriter? list) : ILogSink
     {
         public void OnLine(LineKind kind, ref LogRecord record)
@@ -40,7 +42,7 @@ internal static class Scan
     public static async Task<int> RunAsync(ScanSettings settings, TextWriter stderr, CancellationToken ct)
     {
         var stats = new TrafficStats();
-        Stream stdout = Console.OpenStandardOutput();
+        Stream stdout = StandardStream(1, FileAccess.Write);
         var outWriter = new StreamWriter(stdout, Report.Utf8, 1 << 16);
         var scanner = new LogScanner(new LogScannerOptions
         {
@@ -118,12 +120,27 @@ internal static class Scan
         return failed ? Program.ExitCode.Error : scanner.Totals.Entries > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
     }
 
+    /// <summary>
+    /// Standard input or output as a FileStream on the descriptor, not Console's stream: that one ignores a
+    /// closed pipe (mgscan would read on for nothing after <c>| head</c> exits) and reads a pipe synchronously
+    /// (so mgscan could not tell when a live stream is waiting, to flush --list output).
+    /// </summary>
+    private static Stream StandardStream(int fd, FileAccess access)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return fd == 0 ? Console.OpenStandardInput() : Console.OpenStandardOutput();
+        }
+
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0, isAsync: false);
+    }
+
     /// <summary>Opens one input (gzip detected by content); on failure prints one line naming it and the reason.</summary>
     private static LogInput? Open(string name, TextWriter stderr)
     {
         if (name == "-")
         {
-            return new LogInput("-", LogScanner.OpenMaybeGzip(Console.OpenStandardInput()));
+            return new LogInput("-", LogScanner.OpenMaybeGzip(StandardStream(0, FileAccess.Read)));
         }
 
         FileStream? file = null;
@@ -166,7 +183,8 @@ internal static class Scan
         };
         if (!OperatingSystem.IsWindows())
         {
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+            // Kept in a static field: a collected registration is unregistered, and SIGTERM would kill mgscan (exit 143).
+            s_sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
             {
                 c.Cancel = true;
                 cts.Cancel();

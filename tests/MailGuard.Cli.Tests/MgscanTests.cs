@@ -5,7 +5,7 @@ namespace MailGuard.Cli.Tests;
 /// <summary>Runs the real mgscan (the built mgscan.dll) and checks stdout, stderr and the exit code.</summary>
 public class MgscanTests
 {
-    private static readonly string Root = FindRoot();
+    internal static readonly string Root = FindRoot();
 
     private static string FindRoot()
     {
@@ -29,6 +29,7 @@ public class MgscanTests
             RedirectStandardInput = true,
             WorkingDirectory = Root,
         };
+        psi.Environment["TZ"] = "UTC"; // year-less stamps are local time: pin the zone
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mgscan.dll"));
         foreach (string a in args)
         {

@@ -20,6 +20,7 @@ internal sealed class LineSource : IDisposable
     private ReadOnlySequence<byte> _buffer;
     private ReadOnlySequence<byte> _current;
     private bool _disposed;
+    private bool _abandoned;
     private SequencePosition _position;
     private bool _completed;
     private bool _skippingOverlong;
@@ -143,11 +144,12 @@ internal sealed class LineSource : IDisposable
         }
     }
 
+    /// <summary>Why reading stopped early (corrupt gzip, an I/O error), or null.</summary>
+    public Exception? Error { get; private set; }
+
     /// <summary>Reads more input after <see cref="TryTake"/> returned false; the lines taken before become invalid.</summary>
     /// <param name="cancellationToken">Stops the wait; the source is then done.</param>
-    /// <returns>False when the input is done.</returns>
-    /// <exception cref="InvalidDataException">Corrupt or truncated gzip data.</exception>
-    /// <exception cref="IOException">The input could not be read.</exception>
+    /// <returns>False when the input is done (at its end, cancelled, or failed: see <see cref="Error"/>).</returns>
     public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
         if (Done || _reader is null)
@@ -160,27 +162,53 @@ internal sealed class LineSource : IDisposable
         _buffer = default;
         _position = default;
         _current = default;
+#pragma warning disable CA2012 // consumed exactly once below: .Result when already complete, else AsTask()
+        ValueTask<ReadResult> read;
+        try
+        {
+            read = _reader.ReadAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return Fail(e);
+        }
+
+        Task<ReadResult>? pending = null;
+        if (!read.IsCompleted)
+        {
+            _waiting?.Invoke(); // nothing more has arrived yet: let the consumer flush (its errors are its own)
+            pending = read.AsTask();
+        }
+#pragma warning restore CA2012
+
         ReadResult result;
         try
         {
-            ValueTask<ReadResult> read = _reader.ReadAsync(cancellationToken);
-            if (!read.IsCompleted && _waiting is not null)
-            {
-                _waiting(); // nothing more has arrived: let the consumer flush
-            }
-
-            result = await read.ConfigureAwait(false);
+            // A read blocked on a pipe does not end when the token fires: stop waiting for it instead.
+            result = pending is null ? read.Result : await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            _abandoned = pending is { IsCompleted: false }; // the pending read still owns the reader
             Done = true;
             return false;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return Fail(e);
         }
 
         _buffer = result.Buffer;
         _position = _buffer.Start;
         _completed = result.IsCompleted || result.IsCanceled;
         return true;
+    }
+
+    private bool Fail(Exception e)
+    {
+        Error = e;
+        Stop();
+        return false;
     }
 
     private bool Accept(ReadOnlySequence<byte> seq, out ReadOnlySpan<byte> line)
@@ -220,6 +248,9 @@ internal sealed class LineSource : IDisposable
             LastEntry = null;
         }
 
-        _reader?.Complete();
+        if (_reader is not null && !_abandoned)
+        {
+            _reader.Complete();
+        }
     }
 }

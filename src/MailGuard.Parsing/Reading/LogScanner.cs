@@ -146,12 +146,13 @@ public sealed class LogScanner
             trailerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(tail);
         }
 
-        var buffered = new BufferedStream(stream, 64 * 1024);
+        // Two bytes straight from the stream: a BufferedStream here would, on a pipe, wait to fill a large
+        // read before returning what it has (a live `journalctl -f |` would stall).
         Span<byte> magic = stackalloc byte[2];
         int n = 0;
         while (n < 2)
         {
-            int r = buffered.Read(magic[n..]);
+            int r = stream.Read(magic[n..]);
             if (r == 0)
             {
                 break;
@@ -160,8 +161,7 @@ public sealed class LogScanner
             n += r;
         }
 
-        // BufferedStream cannot un-read: restart with what was read in front.
-        Stream rest = new PrefixedStream(magic[..n].ToArray(), buffered);
+        Stream rest = new PrefixedStream(magic[..n].ToArray(), stream);
         if (n == 2 && magic[0] == 0x1F && magic[1] == 0x8B)
         {
             var gz = new GZipStream(rest, CompressionMode.Decompress, leaveOpen: false);
@@ -188,6 +188,11 @@ public sealed class LogScanner
             Pump(source, 0, long.MaxValue, ref sink, null);
             if (!await source.FillAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (source.Error is { } error)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                }
+
                 return sink;
             }
         }
@@ -298,14 +303,9 @@ public sealed class LogScanner
 
     private static async ValueTask FillOrFail(LineSource source, LogInput input, CancellationToken cancellationToken)
     {
-        try
+        if (!await source.FillAsync(cancellationToken).ConfigureAwait(false))
         {
-            await source.FillAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            input.Error = e;
-            source.Stop();
+            input.Error ??= source.Error;
         }
     }
 

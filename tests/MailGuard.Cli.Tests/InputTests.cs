@@ -1,0 +1,333 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MailGuard.Cli.Tests;
+
+/// <summary>A folder under the temp path, removed with everything in it.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mgscan-test-" + Guid.NewGuid().ToString("N"));
+
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    /// <summary>Writes a file (gzip-compressed when the name ends in .gz) with a fixed modification time, so year-less stamps get 2026.</summary>
+    public string Write(string name, byte[] data)
+    {
+        string file = System.IO.Path.Combine(Path, name);
+        if (name.EndsWith(".gz", StringComparison.Ordinal))
+        {
+            using FileStream f = File.Create(file);
+            using var z = new GZipStream(f, CompressionLevel.Fastest);
+            z.Write(data);
+        }
+        else
+        {
+            File.WriteAllBytes(file, data);
+        }
+
+        File.SetLastWriteTimeUtc(file, new DateTime(2026, 11, 24, 0, 0, 0, DateTimeKind.Utc));
+        return file;
+    }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Dispose()
+    {
+        // Undo chmod 000 first, or the delete could fail for a non-root user.
+        foreach (string f in Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories))
+        {
+            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        Directory.Delete(Path, recursive: true);
+    }
+}
+
+/// <summary>mgscan's inputs: several files, overlaps, rotated sets, selections, bad inputs, streams, signals, closed pipes.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class InputTests
+{
+    private static readonly byte[] KernLog = File.ReadAllBytes(Path.Combine(MgscanTests.Root, "samples/logs/kern.log"));
+
+    private static JsonElement Totals(string json) => JsonDocument.Parse(json).RootElement.GetProperty("totals").Clone();
+
+    private static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = MgscanTests.Root,
+        };
+        psi.Environment["TZ"] = "UTC";
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mgscan.dll"));
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Entries of the sample (independent of the parser: a regular expression) stamped at or after 19:23:<paramref name="second"/>.</summary>
+    private static int SampleEntriesFrom(int second) =>
+        Encoding.Latin1.GetString(KernLog).Split('\n').Count(l =>
+            Regex.Match(l, @"^Nov 23 19:2(\d):(\d\d) .*IPTABLES TCP-OUT \d+:IN=.* DPT=\d+ ") is { Success: true } m
+            && (m.Groups[1].Value == "4" || int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) >= second));
+
+    [Fact]
+    public void Mgscan_KernLogAndMessages_WithTheSameLines_CountEachEntryOnce()
+    {
+        (int code, string stdout, _) = MgscanTests.Run(null, "--format", "json", "samples/logs/kern.log", "samples/logs/messages");
+        Assert.Equal(0, code);
+        JsonElement t = Totals(stdout);
+        Assert.Equal(55, t.GetProperty("entries").GetInt64());
+        Assert.Equal(63, t.GetProperty("duplicates").GetInt64()); // 55 entries and 8 other netfilter lines were in both
+        (_, string table, _) = MgscanTests.Run(null, "samples/logs/kern.log", "samples/logs/messages");
+        Assert.Contains("63 duplicates of lines in another input", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mgscan_RotatedSetWithGzNamedInAnyOrder_EqualsTheConcatenatedText()
+    {
+        using var dir = new TempDir();
+        string whole = dir.Write("whole.log", KernLog);
+        int third = Array.IndexOf(KernLog, (byte)'\n', KernLog.Length / 3) + 1;
+        int twoThirds = Array.IndexOf(KernLog, (byte)'\n', KernLog.Length * 2 / 3) + 1;
+        string oldest = dir.Write("kern.log.2.gz", KernLog[..third]);
+        string older = dir.Write("kern.log.1", KernLog[third..twoThirds]);
+        string current = dir.Write("kern.log", KernLog[twoThirds..]);
+
+        (int code, string list, _) = MgscanTests.Run(null, "--list", current, oldest, older);
+        (_, string expected, _) = MgscanTests.Run(null, "--list", whole);
+        Assert.Equal(0, code);
+        Assert.Equal(expected, list); // the same entries in the same (time) order
+
+        (_, string json, _) = MgscanTests.Run(null, "--format", "json", older, current, oldest);
+        (_, string wholeJson, _) = MgscanTests.Run(null, "--format", "json", whole);
+        Assert.Equal(wholeJson, json);
+    }
+
+    [Theory]
+    [InlineData("587", 9)]
+    [InlineData("smtp,465", 46)]
+    [InlineData("submission", 9)]
+    public void Mgscan_Port_SelectsEntriesToThosePorts(string port, int entries)
+    {
+        (int code, string stdout, _) = MgscanTests.Run(null, "--format", "json", "--port", port, "samples/logs/kern.log");
+        Assert.Equal(0, code);
+        JsonElement t = Totals(stdout);
+        Assert.Equal(entries, t.GetProperty("entries").GetInt64());
+        Assert.Equal(55 - entries, t.GetProperty("excluded").GetInt64());
+    }
+
+    [Fact]
+    public void Mgscan_SinceAndUntil_SelectByTime()
+    {
+        using var dir = new TempDir();
+        string log = dir.Write("kern.log", KernLog);
+        (int code, string stdout, _) = MgscanTests.Run(null, "--format", "json", "--since", "2026-11-23T19:23:57Z", log);
+        Assert.Equal(0, code);
+        Assert.Equal(SampleEntriesFrom(57), Totals(stdout).GetProperty("entries").GetInt64());
+
+        (_, stdout, _) = MgscanTests.Run(null, "--format", "json", "--since", "2026-11-23 19:23:55", "--until", "2026-11-23 19:23:56", log);
+        Assert.Equal(SampleEntriesFrom(55) - SampleEntriesFrom(57), Totals(stdout).GetProperty("entries").GetInt64());
+
+        (code, _, _) = MgscanTests.Run(null, "--until", "2025-01-01", log);
+        Assert.Equal(1, code); // nothing that early
+    }
+
+    [Theory]
+    [InlineData("--port", "smtpx", "--port: 'smtpx' is not a port number")]
+    [InlineData("--port", "70000", "--port: '70000' is not a port number")]
+    [InlineData("--since", "soon", "--since: cannot read 'soon'")]
+    [InlineData("--until", "2026-13-45", "--until: cannot read '2026-13-45'")]
+    [InlineData("--top", "0", "--top must be at least 1")]
+    public void Mgscan_BadOptionValue_SaysWhichAndExits2(string option, string value, string message)
+    {
+        (int code, string stdout, string stderr) = MgscanTests.Run(null, option, value, "samples/logs/kern.log");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("mgscan: " + message, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mgscan_SinceAfterUntil_Exits2()
+    {
+        (int code, _, string stderr) = MgscanTests.Run(null, "--since", "2026-11-23", "--until", "2026-11-22", "samples/logs/kern.log");
+        Assert.Equal(2, code);
+        Assert.Contains("--since is after --until", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mgscan_BinaryFile_IsCountedAsBinaryLinesAndExits1()
+    {
+        using var dir = new TempDir();
+        var bytes = new byte[200_000];
+        new Random(7).NextBytes(bytes);
+        string file = dir.Write("core.bin", bytes);
+        int nulLines = Encoding.Latin1.GetString(bytes).Split('\n').Count(l => l.Contains('\0', StringComparison.Ordinal));
+        (int code, string stdout, string stderr) = MgscanTests.Run(null, "--format", "json", file);
+        Assert.Equal(1, code);
+        Assert.Equal("", stderr);
+        Assert.Equal(nulLines, Totals(stdout).GetProperty("binary_lines").GetInt64());
+        (_, string table, _) = MgscanTests.Run(null, file);
+        Assert.Contains("binary lines (NUL bytes)", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mgscan_InvalidUtf8InAPrefix_IsCountedAndShownWithReplacementCharacters()
+    {
+        // kern.log holds one entry whose prefix is Latin-1 (0xE9); --all selects it.
+        (int code, string stdout, _) = MgscanTests.Run(null, "--all", "--format", "json", "--top", "100", "samples/logs/kern.log");
+        Assert.Equal(0, code);
+        string[] prefixes = [.. JsonDocument.Parse(stdout).RootElement.GetProperty("prefixes").EnumerateArray().Select(e => e.GetProperty("key").GetString()!)];
+        Assert.Contains(prefixes, p => p.Contains('\uFFFD', StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Mgscan_Directory_NamesItAndExits2()
+    {
+        using var dir = new TempDir();
+        (int code, _, string stderr) = MgscanTests.Run(null, dir.Path, "samples/logs/kern.log");
+        Assert.Equal(2, code);
+        Assert.Contains($"mgscan: {dir.Path}: is a directory", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mgscan_UnreadableFile_SaysPermissionDeniedAndAdmAndReadsTheOthers()
+    {
+        using var dir = new TempDir();
+        string secret = dir.Write("kern.log", KernLog);
+        File.SetUnixFileMode(secret, UnixFileMode.None);
+        var psi = new ProcessStartInfo(Environment.UserName == "root" ? "setpriv" : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dir.Path,
+        };
+        psi.Environment["TZ"] = "UTC";
+        string app = Path.Combine(AppContext.BaseDirectory, "mgscan.dll");
+        if (Environment.UserName == "root")
+        {
+            // Root reads everything: run as nobody, from a copy of the app that nobody can read.
+            string bin = Path.Combine(dir.Path, "bin");
+            Directory.CreateDirectory(bin);
+            foreach (string f in Directory.EnumerateFiles(AppContext.BaseDirectory).Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
+            {
+                File.Copy(f, Path.Combine(bin, Path.GetFileName(f)));
+            }
+
+            File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED); // 755
+            File.Copy(Path.Combine(MgscanTests.Root, "samples/logs/kern.log"), Path.Combine(dir.Path, "readable.log"));
+            app = Path.Combine(bin, "mgscan.dll");
+            foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "--", "dotnet" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            psi.Environment["DOTNET_CLI_HOME"] = dir.Path;
+        }
+        else
+        {
+            File.Copy(Path.Combine(MgscanTests.Root, "samples/logs/kern.log"), Path.Combine(dir.Path, "readable.log"));
+        }
+
+        foreach (string a in new[] { app, "--list", "kern.log", "readable.log" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string stderr = await p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        Assert.True(p.WaitForExit(60_000));
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("mgscan: kern.log: permission denied", stderr, StringComparison.Ordinal);
+        Assert.Contains("'adm' group", stderr, StringComparison.Ordinal);
+        Assert.Equal(55, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // readable.log was still read
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Mgscan_SignalOnAStreamThatNeverEnds_ReportsWhatWasReadAndExits0(string signal)
+    {
+        using Process p = Start("--list");
+        p.StandardInput.BaseStream.Write(KernLog);
+        p.StandardInput.BaseStream.Flush(); // stdin stays open: like journalctl -f
+        Task<string> stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        // --list shows each entry while mgscan waits for more: read all 55 before signalling.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        for (int i = 0; i < 55; i++)
+        {
+            string? line = await p.StandardOutput.ReadLineAsync(timeout.Token); // throws if the entries do not come
+            Assert.Contains(" -> ", line, StringComparison.Ordinal);
+        }
+
+        await Signal(p, signal);
+        Assert.True(p.WaitForExit(30_000), "mgscan did not stop on the signal");
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains("mgscan: 73 lines, 55 entries", await stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mgscan_TableOnAStreamThatNeverEnds_PrintsTheReportOnSigterm()
+    {
+        using Process p = Start();
+        p.StandardInput.BaseStream.Write(KernLog);
+        p.StandardInput.BaseStream.Flush();
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        // The table comes only at the end, so nothing tells when the 16 kB were read: give it 5 s (it needs < 0.5 s).
+        await Task.Delay(5000, TestContext.Current.CancellationToken);
+        await Signal(p, "TERM");
+        Assert.True(p.WaitForExit(30_000), "mgscan did not stop on SIGTERM");
+        Assert.Equal(0, p.ExitCode);
+        string report = await stdout;
+        Assert.Contains("55 blocked connection entries in 73 lines", report, StringComparison.Ordinal);
+        Assert.Contains("Local users (UID)", report, StringComparison.Ordinal);
+    }
+
+    private static async Task Signal(Process p, string signal)
+    {
+        using Process kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    [Fact]
+    public async Task Mgscan_ClosedPipe_EndsQuietly()
+    {
+        using var dir = new TempDir();
+        using (FileStream big = File.Create(Path.Combine(dir.Path, "big.log")))
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                big.Write(KernLog); // 110,000 entries: far more than a pipe holds
+            }
+        }
+
+        using Process p = Start("--list", Path.Combine(dir.Path, "big.log"));
+        Task<string> stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        Assert.NotNull(await p.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken)); // like `mgscan --list big.log | head -1`
+        p.StandardOutput.Close();
+        Assert.True(p.WaitForExit(60_000), "mgscan did not stop when its output was closed");
+        Assert.Equal(0, p.ExitCode);
+        Assert.Equal("", await stderr);
+    }
+
+    [Fact]
+    public void Mgscan_Version_PrintsIt()
+    {
+        (int code, string stdout, _) = MgscanTests.Run(null, "--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^\d+\.\d+\.\d+", stdout);
+    }
+}
