@@ -41,7 +41,8 @@ public class MgscanTests
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
-            p.StandardInput.BaseStream.Write(stdin is "@kern.log" ? File.ReadAllBytes(Path.Combine(Root, "samples/logs/kern.log")) : System.Text.Encoding.UTF8.GetBytes(stdin));
+            // "@file": the raw bytes of a sample log, as `cat samples/logs/file | mgscan` sends them.
+            p.StandardInput.BaseStream.Write(stdin.StartsWith('@') ? File.ReadAllBytes(Path.Combine(Root, "samples/logs", stdin[1..])) : System.Text.Encoding.UTF8.GetBytes(stdin));
         }
 
         p.StandardInput.Close();
@@ -69,6 +70,35 @@ public class MgscanTests
         (_, string fromFile, _) = Run(null, "--format", "json", "samples/logs/kern.log");
         Assert.Equal(0, code);
         Assert.Equal(fromFile, fromStdin);
+    }
+
+    public static TheoryData<string> SampleLogs() => [.. Directory.EnumerateFiles(Path.Combine(Root, "samples/logs"))
+        .Select(f => Path.GetFileName(f))
+        .Where(n => n is not ("README.md" or "expected.json" or "capture-info.txt" or ".gitattributes"))
+        .Order()];
+
+    [Theory]
+    [MemberData(nameof(SampleLogs))]
+    public void Mgscan_EachSampleLog_GivesTheIndependentFiguresAndStdinEqualsTheFile(string name)
+    {
+        // samples/logs/expected.json: per file, counted by an independent script (samples/capture/expected.py).
+        using var expectedDoc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, "samples/logs/expected.json")));
+        System.Text.Json.JsonElement expected = expectedDoc.RootElement.GetProperty(name);
+        (int code, string stdout, string stderr) = Run(null, "--format", "json", "--top", "1000", "samples/logs/" + name);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(expected.GetProperty("tcp_out").GetInt64(), doc.RootElement.GetProperty("totals").GetProperty("entries").GetInt64());
+        Assert.Equal(expected.GetProperty("tcp_out_distinct_dst").GetInt64(), doc.RootElement.GetProperty("totals").GetProperty("distinct_destinations").GetInt64());
+        var ports = doc.RootElement.GetProperty("ports").EnumerateArray().ToDictionary(e => e.GetProperty("key").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), e => e.GetProperty("count").GetInt64());
+        Assert.Equal(expected.GetProperty("tcp_out_by_port").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()), ports);
+        var uids = doc.RootElement.GetProperty("uids").EnumerateArray().Where(e => e.GetProperty("key").ValueKind != System.Text.Json.JsonValueKind.Null)
+            .ToDictionary(e => e.GetProperty("key").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), e => e.GetProperty("count").GetInt64());
+        Assert.Equal(expected.GetProperty("tcp_out_by_uid").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()), uids);
+
+        (int stdinCode, string fromStdin, _) = Run("@" + name, "--format", "json", "--top", "1000");
+        Assert.Equal(0, stdinCode);
+        Assert.Equal(stdout, fromStdin);
     }
 
     [Fact]
@@ -130,6 +160,16 @@ public class MgscanTests
         Assert.Equal(32, uids[0].GetProperty("count").GetInt64());
         Assert.Contains(uids, e => e.GetProperty("key").ValueKind == System.Text.Json.JsonValueKind.Null && e.GetProperty("count").GetInt64() == 4);
         Assert.Equal("198.51.100.25", root.GetProperty("destinations")[0].GetProperty("key").GetString());
+        Assert.Equal(0, root.GetProperty("totals").GetProperty("excluded").GetInt64());
+        Assert.Equal(0, root.GetProperty("totals").GetProperty("duplicates").GetInt64());
+
+        // timeline: per-minute buckets (the sample spans two minutes), gap-free, summing to the entries.
+        var timeline = root.GetProperty("timeline");
+        Assert.Equal(60, timeline.GetProperty("bucket_seconds").GetInt64());
+        Assert.Equal(0, timeline.GetProperty("without_time").GetInt64());
+        var buckets = timeline.GetProperty("buckets").EnumerateArray().ToList();
+        Assert.Equal(["2026-11-23T19:23:00+00:00", "2026-11-23T19:24:00+00:00"], buckets.Select(b => b.GetProperty("start").GetString()));
+        Assert.Equal(55, buckets.Sum(b => b.GetProperty("count").GetInt64()));
     }
 
     [Fact]

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using MailGuard.Parsing;
+
+namespace MailGuard.Benchmarks;
+
+/// <summary>
+/// The whole library path over a generated log on disk: file read, line split, envelope, entry, filter,
+/// every histogram (<see cref="TrafficStats"/>). The log comes from loggen (traditional rsyslog format,
+/// 100,000 Zipf destinations, seed 1) and every run is checked against loggen's expected entry count.
+/// Size: <c>MAILGUARD_BENCH_MIB</c> (default 1024 MiB; CI's smoke run uses a small one).
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(ThroughputConfig))]
+public class ScanBench
+{
+    private string _file = "";
+    private long _expectedEntries;
+
+    /// <summary>Share of lines that are <c>IPTABLES TCP-OUT</c> entries.</summary>
+    [Params(30, 100)]
+    public int EntriesPercent { get; set; }
+
+    /// <summary>The size of the generated log in MiB.</summary>
+    public static int SizeMiB => int.TryParse(Environment.GetEnvironmentVariable("MAILGUARD_BENCH_MIB"), NumberStyles.None, CultureInfo.InvariantCulture, out int mib) && mib > 0 ? mib : 1024;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "mailguard-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
+        _file = Path.Combine(dir, $"traditional-{EntriesPercent}.log");
+        string loggen = Path.Combine(Repo.Root, "benchmarks", "MailGuard.LogGen", "bin", "Release", "net10.0", "loggen.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
+        string otherPrefix = EntriesPercent >= 97 ? "0" : "3"; // every line an entry leaves no room for other prefixes
+        foreach (string a in new[] { loggen, "--out", _file, "--size", SizeMiB.ToString(CultureInfo.InvariantCulture) + "MiB", "--entries", EntriesPercent.ToString(CultureInfo.InvariantCulture), "--other-prefix", otherPrefix, "--seed", "1" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            Cleanup();
+            throw new InvalidOperationException($"loggen failed ({p.ExitCode}): {err}");
+        }
+
+        using JsonDocument expected = JsonDocument.Parse(File.ReadAllBytes(_file + ".expected.json"));
+        _expectedEntries = expected.RootElement.GetProperty("totals").GetProperty("entries").GetInt64();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(Path.GetDirectoryName(_file)!, recursive: true);
+
+    [Benchmark(Description = "LogScanner + TrafficStats over the file")]
+    public async Task<long> ScanFile()
+    {
+        var stats = new TrafficStats();
+        var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero) } } });
+        await using var file = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        await scanner.ScanAsync(file, new StatsSink(stats)).ConfigureAwait(false);
+        if (scanner.Totals.Entries != _expectedEntries || stats.All.Count != _expectedEntries)
+        {
+            throw new InvalidOperationException($"{scanner.Totals.Entries} entries, loggen wrote {_expectedEntries}");
+        }
+
+        return stats.All.Count;
+    }
+
+    private readonly struct StatsSink(TrafficStats stats) : ILogSink
+    {
+        public void OnLine(LineKind kind, ref LogRecord record)
+        {
+            if (kind == LineKind.Entry)
+            {
+                stats.Add(ref record);
+            }
+        }
+    }
+
+    /// <summary>Adds a MB/s column: the file size over the mean time.</summary>
+    private sealed class ThroughputConfig : ManualConfig
+    {
+        public ThroughputConfig() => AddColumn(new ThroughputColumn());
+    }
+
+    private sealed class ThroughputColumn : IColumn
+    {
+        public string Id => nameof(ThroughputColumn);
+
+        public string ColumnName => "MB/s";
+
+        public bool AlwaysShow => true;
+
+        public ColumnCategory Category => ColumnCategory.Custom;
+
+        public int PriorityInCategory => 0;
+
+        public bool IsNumeric => true;
+
+        public UnitType UnitType => UnitType.Dimensionless;
+
+        public string Legend => "Decimal megabytes of log per second (file size / mean)";
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
+            return meanNs is > 0 ? (SizeMiB * 1048576.0 / 1e6 / (meanNs.Value / 1e9)).ToString("N0", CultureInfo.InvariantCulture) : "-";
+        }
+
+        public bool IsAvailable(Summary summary) => true;
+
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    }
+}
+
+internal static class Repo
+{
+    /// <summary>The checkout's root (the folder holding MailGuard.sln), found upwards from the running benchmark.</summary>
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "MailGuard.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("MailGuard.sln not found above " + AppContext.BaseDirectory);
+    }
+}
