@@ -21,6 +21,9 @@ internal sealed class ScanSettings
     public DateTimeOffset? Since { get; init; }
 
     public DateTimeOffset? Until { get; init; }
+
+    /// <summary>A passwd file for user names; null: /etc/passwd when it exists.</summary>
+    public string? Passwd { get; init; }
 }
 
 /// <summary>Reads the values of --port, --since and --until.</summary>

@@ -61,6 +61,10 @@ public static class Program
         {
             Description = "Only entries at or before this time (same forms as --since).",
         };
+        var passwd = new Option<string?>("--passwd")
+        {
+            Description = "Read user names from this passwd file (another machine's /etc/passwd) instead of /etc/passwd.",
+        };
         var list = new Option<bool>("--list")
         {
             Description = "Print one line per selected entry instead of the report.",
@@ -87,6 +91,7 @@ public static class Program
             port,
             since,
             until,
+            passwd,
             list,
         };
         root.SetAction(async (result, ct) =>
@@ -126,6 +131,7 @@ public static class Program
                 Ports = ports,
                 Since = from,
                 Until = to,
+                Passwd = result.GetValue(passwd),
             };
             using CancellationTokenSource signals = Scan.CancelOnSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);

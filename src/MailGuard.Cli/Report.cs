@@ -120,7 +120,7 @@ internal static class Report
         w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? "-",-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? "-",-8}"));
     }
 
-    public static void Json(Stream output, TrafficStats s, ScanTotals t, int top)
+    public static void Json(Stream output, TrafficStats s, ScanTotals t, int top, SpamVerdict verdict)
     {
         using var j = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
         j.WriteStartObject();
@@ -141,6 +141,7 @@ internal static class Report
         Time(j, "first", s.All.First);
         Time(j, "last", s.All.Last);
         j.WriteEndObject();
+        VerdictReport.Json(j, verdict);
         Array(j, "destinations", s.Destinations.Top(top), (w, k) => w.WriteString("key", k.ToString()), null);
         Array(j, "ports", s.Ports.Top(top), (w, k) => w.WriteNumber("key", k), null);
         Array(j, "uids", s.Uids.Top(top), (w, k) => w.WriteNumber("key", k), s.WithoutUid.Count > 0 ? s.WithoutUid : null);

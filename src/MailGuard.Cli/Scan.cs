@@ -84,16 +84,23 @@ internal static class Scan
 
             if (!settings.List)
             {
+                SpamVerdict verdict = SpamVerdict.Analyze(stats, new VerdictOptions
+                {
+                    UserNames = Names(settings.Passwd, stderr, ref failed),
+                    Family = Family(settings.Inputs, settings.Passwd is not null),
+                });
                 switch (settings.Format)
                 {
                     case "json":
                         await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                        Report.Json(stdout, stats, scanner.Totals, settings.Top);
+                        Report.Json(stdout, stats, scanner.Totals, settings.Top, verdict);
                         break;
                     case "csv":
                         Report.Csv(outWriter, stats, settings.Top);
                         break;
                     default:
+                        VerdictReport.Table(outWriter, verdict, settings.Top);
+                        outWriter.WriteLine();
                         Report.Table(outWriter, stats, scanner.Totals, settings.Top);
                         break;
                 }
@@ -118,6 +125,52 @@ internal static class Scan
         }
 
         return failed ? Program.ExitCode.Error : scanner.Totals.Entries > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
+    }
+
+    /// <summary>User names from --passwd, or from /etc/passwd when it exists (the logs are this machine's).</summary>
+    private static IReadOnlyDictionary<uint, string> Names(string? passwd, TextWriter stderr, ref bool failed)
+    {
+        string file = passwd ?? "/etc/passwd";
+        try
+        {
+            return File.Exists(file) || passwd is not null ? UserNames.Parse(File.ReadAllText(file)) : new Dictionary<uint, string>();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"mgscan: {file}: {Reason(e)} (users are shown by number)");
+            failed |= passwd is not null;
+            return new Dictionary<uint, string>();
+        }
+    }
+
+    /// <summary>The Linux family for the advice: from the log names (kern.log/syslog: Debian; messages: RHEL), else this machine's /etc/os-release.</summary>
+    private static LinuxFamily Family(string[] inputs, bool foreign)
+    {
+        foreach (string input in inputs)
+        {
+            string name = Path.GetFileName(input);
+            if (name.StartsWith("kern.log", StringComparison.Ordinal) || name.StartsWith("syslog", StringComparison.Ordinal))
+            {
+                return LinuxFamily.Debian;
+            }
+
+            if (name.StartsWith("messages", StringComparison.Ordinal))
+            {
+                return LinuxFamily.RedHat;
+            }
+        }
+
+        try
+        {
+            string release = !foreign && File.Exists("/etc/os-release") ? File.ReadAllText("/etc/os-release") : "";
+            return release.Contains("debian", StringComparison.OrdinalIgnoreCase) ? LinuxFamily.Debian
+                : release.Contains("rhel", StringComparison.OrdinalIgnoreCase) || release.Contains("fedora", StringComparison.OrdinalIgnoreCase) ? LinuxFamily.RedHat
+                : LinuxFamily.Unknown;
+        }
+        catch (IOException)
+        {
+            return LinuxFamily.Unknown;
+        }
     }
 
     /// <summary>

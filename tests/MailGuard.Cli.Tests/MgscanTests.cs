@@ -98,7 +98,14 @@ public class MgscanTests
 
         (int stdinCode, string fromStdin, _) = Run("@" + name, "--format", "json", "--top", "1000");
         Assert.Equal(0, stdinCode);
-        Assert.Equal(stdout, fromStdin);
+        Assert.Equal(WithoutAdvice(stdout), WithoutAdvice(fromStdin)); // the advice may differ: a file's name tells the Linux family
+
+        static string WithoutAdvice(string json)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+            node["verdict"]!.AsObject().Remove("advice");
+            return node.ToJsonString();
+        }
     }
 
     [Fact]

@@ -2,13 +2,39 @@ using System.Runtime.InteropServices;
 
 namespace MailGuard.Parsing;
 
+/// <summary>Packets and connection attempts to one port.</summary>
+/// <param name="Packets">Entries (logged packets, SYN retransmissions included).</param>
+/// <param name="Attempts">Connection attempts: packets of one flow (SRC, SPT, DST, DPT) within the retry window count once.</param>
+public readonly record struct PortCount(long Packets, long Attempts);
+
 /// <summary>What is known about one key (a destination, a port, a UID…): how often, when, to how many destinations.</summary>
 public sealed class KeyStat
 {
     private HashSet<NetAddress>? _destinations;
+    private HashSet<NetAddress>? _sources;
+    private Dictionary<ushort, PortCount>? _ports;
 
-    /// <summary>Entries with this key.</summary>
+    /// <summary>Entries with this key (logged packets).</summary>
     public long Count { get; private set; }
+
+    /// <summary>
+    /// Connection attempts among them: a dropped SYN is retransmitted by the sender's kernel (after about
+    /// 1 s, then 2, 4, 8 s…) and every retransmission is logged, so packets of one flow (SRC, SPT, DST,
+    /// DPT) within <see cref="TrafficStatsOptions.RetryWindow"/> count as one attempt.
+    /// </summary>
+    public long Attempts { get; private set; }
+
+    /// <summary>For actor keys (UIDs, sources, interfaces): packets and attempts per destination port; otherwise null.</summary>
+    public IReadOnlyDictionary<ushort, PortCount>? Ports => _ports;
+
+    /// <summary>For actor keys: connection attempts over time (per minute); otherwise null.</summary>
+    public Timeline? AttemptTimeline { get; private set; }
+
+    /// <summary>For input interfaces: how many different source addresses (<c>SRC=</c>) came in through it and were forwarded; otherwise 0.</summary>
+    public int DistinctSources => _sources?.Count ?? 0;
+
+    /// <summary>For UIDs: the GID of the last entry with this UID; otherwise null.</summary>
+    public uint? Gid { get; internal set; }
 
     /// <summary>The earliest time seen, when the lines carried times.</summary>
     public DateTimeOffset? First { get; private set; }
@@ -19,9 +45,10 @@ public sealed class KeyStat
     /// <summary>How many different destination addresses the entries with this key went to.</summary>
     public int DistinctDestinations => _destinations?.Count ?? 0;
 
-    internal void Add(long copies, DateTimeOffset? time, NetAddress dst, bool trackDestinations)
+    internal void Add(long copies, long attempts, DateTimeOffset? time, NetAddress dst, bool trackDestinations)
     {
         Count += copies;
+        Attempts += attempts;
         if (time is { } t)
         {
             if (First is null || t < First)
@@ -41,9 +68,47 @@ public sealed class KeyStat
         }
     }
 
+    internal void AddSource(NetAddress src) => (_sources ??= []).Add(src);
+
+    /// <summary>The per-port counts and attempt timeline of an actor key.</summary>
+    internal void AddDetail(int port, long copies, long attempts, DateTimeOffset? time)
+    {
+        if (port >= 0)
+        {
+            ref PortCount pc = ref CollectionsMarshal.GetValueRefOrAddDefault(_ports ??= [], (ushort)port, out _);
+            pc = new PortCount(pc.Packets + copies, pc.Attempts + attempts);
+        }
+
+        if (attempts > 0)
+        {
+            (AttemptTimeline ??= new Timeline()).Add(time, attempts);
+        }
+    }
+
     internal void Merge(KeyStat other)
     {
         Count += other.Count;
+        Attempts += other.Attempts;
+        Gid = other.Gid ?? Gid;
+        if (other._ports is not null)
+        {
+            foreach ((ushort port, PortCount pc) in other._ports)
+            {
+                ref PortCount mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_ports ??= [], port, out _);
+                mine = new PortCount(mine.Packets + pc.Packets, mine.Attempts + pc.Attempts);
+            }
+        }
+
+        if (other.AttemptTimeline is not null)
+        {
+            (AttemptTimeline ??= new Timeline()).Merge(other.AttemptTimeline);
+        }
+
+        if (other._sources is not null)
+        {
+            (_sources ??= []).UnionWith(other._sources);
+        }
+
         if (other.First is { } f && (First is null || f < First))
         {
             First = f;
@@ -68,8 +133,13 @@ public sealed class KeyStats<TKey>
 {
     private readonly Dictionary<TKey, KeyStat> _map = [];
     private readonly bool _trackDestinations;
+    private readonly bool _actor;
 
-    internal KeyStats(bool trackDestinations) => _trackDestinations = trackDestinations;
+    internal KeyStats(bool trackDestinations, bool actor = false)
+    {
+        _trackDestinations = trackDestinations;
+        _actor = actor;
+    }
 
     /// <summary>The number of different keys.</summary>
     public int Count => _map.Count;
@@ -98,11 +168,17 @@ public sealed class KeyStats<TKey>
         return list;
     }
 
-    internal void Add(TKey key, long copies, DateTimeOffset? time, NetAddress dst)
+    internal KeyStat Add(TKey key, long copies, long attempts, DateTimeOffset? time, NetAddress dst, int port)
     {
         ref KeyStat? stat = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out _);
         stat ??= new KeyStat();
-        stat.Add(copies, time, dst, _trackDestinations);
+        stat.Add(copies, attempts, time, dst, _trackDestinations);
+        if (_actor)
+        {
+            stat.AddDetail(port, copies, attempts, time);
+        }
+
+        return stat;
     }
 
     internal void Merge(KeyStats<TKey> other)

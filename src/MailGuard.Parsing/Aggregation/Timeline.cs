@@ -112,6 +112,23 @@ public sealed class Timeline
         long Count(long step) => (long)Math.Floor(last / (double)step) - (long)Math.Floor(first / (double)step) + 1;
     }
 
+    /// <summary>The start of the earliest minute with at least <paramref name="count"/> entries, or null.</summary>
+    /// <param name="count">The threshold.</param>
+    /// <returns>The minute's start (UTC), or null.</returns>
+    public DateTimeOffset? FirstMinuteWithAtLeast(long count)
+    {
+        long best = long.MaxValue;
+        foreach ((long minute, long n) in _minutes)
+        {
+            if (n >= count && minute < best)
+            {
+                best = minute;
+            }
+        }
+
+        return best == long.MaxValue ? null : Start(best);
+    }
+
     internal void Add(DateTimeOffset? time, long copies)
     {
         if (time is not { } t)

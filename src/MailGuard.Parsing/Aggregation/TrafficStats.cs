@@ -1,4 +1,5 @@
 using System.Text;
+using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
 
@@ -13,6 +14,19 @@ namespace MailGuard.Parsing;
 /// </remarks>
 public sealed class TrafficStats
 {
+    private readonly AttemptTracker _attempts;
+
+    /// <summary>Creates empty statistics.</summary>
+    /// <param name="options">Settings; defaults when null.</param>
+    public TrafficStats(TrafficStatsOptions? options = null)
+    {
+        Options = options ?? new TrafficStatsOptions();
+        _attempts = new AttemptTracker(Options.RetryWindow.Ticks);
+    }
+
+    /// <summary>The settings in use.</summary>
+    public TrafficStatsOptions Options { get; }
+
     /// <summary>Per destination address (<c>DST=</c>).</summary>
     public KeyStats<NetAddress> Destinations { get; } = new(trackDestinations: false);
 
@@ -20,19 +34,19 @@ public sealed class TrafficStats
     public KeyStats<ushort> Ports { get; } = new(trackDestinations: true);
 
     /// <summary>Per UID (<c>UID=</c>); see <see cref="WithoutUid"/> for entries without one.</summary>
-    public KeyStats<uint> Uids { get; } = new(trackDestinations: true);
+    public KeyStats<uint> Uids { get; } = new(trackDestinations: true, actor: true);
 
     /// <summary>Entries without <c>UID=</c> (rule without <c>--log-uid</c>, forwarded or kernel-generated packets).</summary>
     public KeyStat WithoutUid { get; } = new();
 
     /// <summary>Per source address (<c>SRC=</c>).</summary>
-    public KeyStats<NetAddress> Sources { get; } = new(trackDestinations: true);
+    public KeyStats<NetAddress> Sources { get; } = new(trackDestinations: true, actor: true);
 
     /// <summary>Per output interface (<c>OUT=</c>; empty for packets to the host).</summary>
-    public KeyStats<string> OutInterfaces { get; } = new(trackDestinations: true);
+    public KeyStats<string> OutInterfaces { get; } = new(trackDestinations: true, actor: true);
 
     /// <summary>Per input interface (<c>IN=</c>; empty for locally generated packets).</summary>
-    public KeyStats<string> InInterfaces { get; } = new(trackDestinations: true);
+    public KeyStats<string> InInterfaces { get; } = new(trackDestinations: true, actor: true);
 
     /// <summary>Per log prefix (trailing spaces removed).</summary>
     public KeyStats<string> Prefixes { get; } = new(trackDestinations: true);
@@ -40,8 +54,11 @@ public sealed class TrafficStats
     /// <summary>All entries together: count, time range, distinct destinations.</summary>
     public KeyStat All { get; } = new();
 
-    /// <summary>All entries over time, per minute.</summary>
+    /// <summary>All entries over time, per minute (packets; <see cref="KeyStat.AttemptTimeline"/> of <see cref="All"/> has the attempts).</summary>
     public Timeline Timeline { get; } = new();
+
+    /// <summary>Selected entries that came in from another host and were forwarded (<c>IN=</c> and <c>OUT=</c> both set: a VPN, a container, a LAN client).</summary>
+    public KeyStat Forwarded { get; } = new();
 
     private readonly Dictionary<int, (byte[] Bytes, string Name)> _names = [];
 
@@ -53,40 +70,58 @@ public sealed class TrafficStats
         DateTimeOffset? time = record.Envelope.Time;
         ref readonly NetfilterPacket p = ref record.Entry.Packet;
         NetAddress dst = p.Dst;
+        int port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1;
+        long clock = time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0;
+        long attempts = port < 0 || _attempts.IsNew(p.Src, dst, p.Spt, p.Dpt, clock) ? 1 : 0;
 
-        All.Add(copies, time, dst, trackDestinations: true);
+        All.Add(copies, attempts, time, dst, trackDestinations: true);
+        All.AddDetail(port, copies, attempts, time);
         Timeline.Add(time, copies);
         if (p.Has(NetfilterFields.Dst))
         {
-            Destinations.Add(dst, copies, time, dst);
+            Destinations.Add(dst, copies, attempts, time, dst, port);
         }
 
         if (p.Has(NetfilterFields.Src))
         {
-            Sources.Add(p.Src, copies, time, dst);
+            Sources.Add(p.Src, copies, attempts, time, dst, port);
         }
 
-        if (p.Has(NetfilterFields.Ports))
+        if (port >= 0)
         {
-            Ports.Add(p.Dpt, copies, time, dst);
+            Ports.Add(p.Dpt, copies, attempts, time, dst, port);
         }
 
         if (record.Entry.Has(NetfilterFields.Uid))
         {
-            Uids.Add(record.Entry.Uid, copies, time, dst);
+            KeyStat uid = Uids.Add(record.Entry.Uid, copies, attempts, time, dst, port);
+            if (record.Entry.Has(NetfilterFields.Gid))
+            {
+                uid.Gid = record.Entry.Gid;
+            }
         }
         else
         {
-            WithoutUid.Add(copies, time, dst, trackDestinations: true);
+            WithoutUid.Add(copies, attempts, time, dst, trackDestinations: true);
+            WithoutUid.AddDetail(port, copies, attempts, time);
         }
 
         ReadOnlySpan<byte> msg = record.Envelope.Message;
-        OutInterfaces.Add(Name(record.Entry.Out.Slice(msg)), copies, time, dst);
-        InInterfaces.Add(Name(record.Entry.In.Slice(msg)), copies, time, dst);
-        Prefixes.Add(Name(record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, time, dst);
+        ReadOnlySpan<byte> inName = record.Entry.In.Slice(msg);
+        ReadOnlySpan<byte> outName = record.Entry.Out.Slice(msg);
+        OutInterfaces.Add(Name(outName), copies, attempts, time, dst, port);
+        KeyStat inStat = InInterfaces.Add(Name(inName), copies, attempts, time, dst, port);
+        Prefixes.Add(Name(record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, attempts, time, dst, port);
+        if (!inName.IsEmpty && !outName.IsEmpty)
+        {
+            inStat.AddSource(p.Src);
+            Forwarded.Add(copies, attempts, time, dst, trackDestinations: true);
+            Forwarded.AddDetail(port, copies, attempts, time);
+        }
     }
 
     /// <summary>Adds everything of <paramref name="other"/> to this instance.</summary>
+    /// <remarks>Attempts add up: a retransmission series split across the two parts counts in both.</remarks>
     /// <param name="other">Statistics of another input or another part of the same input.</param>
     public void Merge(TrafficStats other)
     {
@@ -101,6 +136,7 @@ public sealed class TrafficStats
         Prefixes.Merge(other.Prefixes);
         All.Merge(other.All);
         Timeline.Merge(other.Timeline);
+        Forwarded.Merge(other.Forwarded);
     }
 
     /// <summary>Interns byte names (interfaces, prefixes): a name seen before costs no allocation, whatever its encoding.</summary>

@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MailGuard.Parsing;
+
+namespace MailGuard.Cli;
+
+/// <summary>Renders a <see cref="SpamVerdict"/>: the story on top, the advice, a timeline chart and the actors.</summary>
+internal static class VerdictReport
+{
+    private const int Width = 80;
+    private static readonly CultureInfo s_ci = CultureInfo.InvariantCulture;
+
+    public static void Table(TextWriter w, SpamVerdict v, int top)
+    {
+        w.WriteLine("VERDICT: " + v.Headline);
+        foreach (string line in Wrap(v.Summary, Width))
+        {
+            w.WriteLine(line);
+        }
+
+        if (v.Advice.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("What to do");
+            int n = 1;
+            foreach (Advice step in v.Advice)
+            {
+                w.WriteLine(string.Create(s_ci, $"  {n++}. {step.Title}"));
+                foreach (string command in step.Commands)
+                {
+                    w.WriteLine("     " + command);
+                }
+            }
+        }
+
+        if (v.Culprit is { Stat.AttemptTimeline: { Count: > 0 } timeline } culprit && v.Class != VerdictClass.NothingSuspicious)
+        {
+            w.WriteLine();
+            Chart(w, $"Attempts of {culprit.Label} over time", timeline, v.BurstStart);
+        }
+
+        Actors(w, v, top);
+    }
+
+    /// <summary>A one-line bar chart of at most 60 buckets with the start and end times under it, and the burst marked.</summary>
+    private static void Chart(TextWriter w, string title, Timeline timeline, DateTimeOffset? burst)
+    {
+        const string Bars = " ▁▂▃▄▅▆▇█";
+        TimeSpan width = timeline.SuggestWidth(60);
+        IReadOnlyList<TimeBucket> buckets = timeline.Buckets(width);
+        long max = buckets.Max(b => b.Count);
+        w.WriteLine(string.Create(s_ci, $"{title} (each mark {Duration(width)}, highest {max:N0})"));
+        var bar = new StringBuilder("  ");
+        int burstColumn = -1;
+        for (int i = 0; i < buckets.Count; i++)
+        {
+            long c = buckets[i].Count;
+            bar.Append(c == 0 ? Bars[0] : Bars[(int)Math.Max(1, Math.Round(8.0 * c / max))]);
+            if (burst is { } b && b >= buckets[i].Start && b < buckets[i].Start + width)
+            {
+                burstColumn = i;
+            }
+        }
+
+        w.WriteLine(bar.ToString());
+        string from = buckets[0].Start.ToString("HH:mm", s_ci);
+        string to = (buckets[^1].Start + width).ToString("HH:mm", s_ci);
+        string axis = "  " + from + new string(' ', Math.Max(1, buckets.Count - from.Length - to.Length)) + to;
+        w.WriteLine(axis);
+        if (burstColumn >= 0)
+        {
+            w.WriteLine(new string(' ', 2 + burstColumn) + "^ burst from " + burst!.Value.ToString("yyyy-MM-dd HH:mm", s_ci));
+        }
+    }
+
+    private static void Actors(TextWriter w, SpamVerdict v, int top)
+    {
+        if (v.Actors.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine();
+        w.WriteLine("Who sends mail traffic (connection attempts; a retransmitted SYN counts once)");
+        w.WriteLine(string.Create(s_ci, $"  {"actor",-26} {"attempts",8} {"share",5} {"dests",6} {"25",6} {"465",5} {"587",6} {"peak/min",8}"));
+        foreach (Actor a in v.Actors.Take(top))
+        {
+            if (a.MailAttempts == 0)
+            {
+                continue;
+            }
+
+            string label = a.Label.Length > 26 ? a.Label[..25] + "…" : a.Label;
+            w.WriteLine(string.Create(s_ci, $"  {label,-26} {a.MailAttempts,8:N0} {a.Share * 100,4:0}% {a.Stat.DistinctDestinations,6:N0} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {a.PeakMinute?.Count ?? 0,8:N0}"));
+        }
+
+        if (v.MailPackets != v.MailAttempts)
+        {
+            w.WriteLine(string.Create(s_ci, $"  ({v.MailAttempts:N0} attempts logged as {v.MailPackets:N0} packets: the sender's kernel retransmits a dropped SYN)"));
+        }
+    }
+
+    public static void Json(Utf8JsonWriter j, SpamVerdict v)
+    {
+        j.WriteStartObject("verdict");
+        j.WriteString("class", Name(v.Class));
+        j.WriteString("confidence", v.Confidence.ToString().ToLowerInvariant());
+        j.WriteString("headline", v.Headline);
+        j.WriteString("summary", v.Summary);
+        j.WriteBoolean("uid_logged", v.UidLogged);
+        j.WriteNumber("mail_attempts", v.MailAttempts);
+        j.WriteNumber("mail_packets", v.MailPackets);
+        if (v.BurstStart is { } burst)
+        {
+            j.WriteString("burst_start", burst);
+        }
+        else
+        {
+            j.WriteNull("burst_start");
+        }
+
+        if (v.Culprit is { } c)
+        {
+            j.WritePropertyName("culprit");
+            Actor(j, c);
+        }
+        else
+        {
+            j.WriteNull("culprit");
+        }
+
+        j.WriteStartArray("advice");
+        foreach (Advice step in v.Advice)
+        {
+            j.WriteStartObject();
+            j.WriteString("title", step.Title);
+            j.WriteStartArray("commands");
+            foreach (string command in step.Commands)
+            {
+                j.WriteStringValue(command);
+            }
+
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
+        j.WriteEndObject();
+
+        j.WriteStartArray("actors");
+        foreach (Actor a in v.Actors)
+        {
+            if (a.MailAttempts > 0)
+            {
+                Actor(j, a);
+            }
+        }
+
+        j.WriteEndArray();
+    }
+
+    private static void Actor(Utf8JsonWriter j, Actor a)
+    {
+        j.WriteStartObject();
+        j.WriteString("kind", a.Kind switch { ActorKind.User => "uid", ActorKind.ForwardedInterface => "interface", _ => "src" });
+        if (a.Kind == ActorKind.User)
+        {
+            j.WriteNumber("key", uint.Parse(a.Key, s_ci));
+        }
+        else
+        {
+            j.WriteString("key", a.Key);
+        }
+
+        j.WriteString("label", a.Label);
+        if (a.UserName is { } user)
+        {
+            j.WriteString("user", user);
+        }
+
+        if (a.Stat.Gid is { } gid)
+        {
+            j.WriteNumber("gid", gid);
+        }
+
+        if (a.Kind == ActorKind.ForwardedInterface)
+        {
+            j.WriteNumber("clients", a.Stat.DistinctSources);
+        }
+
+        j.WriteNumber("attempts", a.MailAttempts);
+        j.WriteNumber("packets", a.MailPackets);
+        j.WriteNumber("share", Math.Round(a.Share, 4));
+        j.WriteNumber("distinct_destinations", a.Stat.DistinctDestinations);
+        j.WriteStartObject("ports");
+        foreach ((ushort port, PortCount count) in a.MailPorts)
+        {
+            j.WriteStartObject(port.ToString(s_ci));
+            j.WriteNumber("attempts", count.Attempts);
+            j.WriteNumber("packets", count.Packets);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndObject();
+        WriteTime(j, "first", a.Stat.First);
+        WriteTime(j, "last", a.Stat.Last);
+        j.WriteNumber("peak_attempts_per_minute", a.PeakMinute?.Count ?? 0);
+        WriteTime(j, "peak_minute", a.PeakMinute?.Start);
+        j.WriteEndObject();
+    }
+
+    public static string Name(VerdictClass c) => c switch
+    {
+        VerdictClass.DirectToMx => "direct-to-mx",
+        VerdictClass.ProxyRelay => "proxy-relay",
+        VerdictClass.RelayAbuse => "relay-abuse",
+        VerdictClass.RetryingClient => "retrying-client",
+        VerdictClass.Unclear => "unclear",
+        _ => "nothing-suspicious",
+    };
+
+    private static void WriteTime(Utf8JsonWriter j, string name, DateTimeOffset? t)
+    {
+        if (t is { } v)
+        {
+            j.WriteString(name, v);
+        }
+        else
+        {
+            j.WriteNull(name);
+        }
+    }
+
+    private static string Duration(TimeSpan t) =>
+        t.TotalDays >= 1 ? string.Create(s_ci, $"{t.TotalDays:0} day{(t.TotalDays >= 2 ? "s" : "")}")
+        : t.TotalHours >= 1 ? string.Create(s_ci, $"{t.TotalHours:0} h")
+        : string.Create(s_ci, $"{t.TotalMinutes:0} min");
+
+    /// <summary>Words wrapped at <paramref name="width"/> columns.</summary>
+    public static IEnumerable<string> Wrap(string text, int width)
+    {
+        var line = new StringBuilder();
+        foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                yield return line.ToString();
+                line.Clear();
+            }
+
+            if (line.Length > 0)
+            {
+                line.Append(' ');
+            }
+
+            line.Append(word);
+        }
+
+        if (line.Length > 0)
+        {
+            yield return line.ToString();
+        }
+    }
+}

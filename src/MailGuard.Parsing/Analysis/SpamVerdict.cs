@@ -1,0 +1,293 @@
+using System.Globalization;
+using MailGuard.Parsing.Internals;
+
+namespace MailGuard.Parsing;
+
+/// <summary>What the outgoing mail traffic looks like.</summary>
+public enum VerdictClass
+{
+    /// <summary>Little mail traffic, at a low rate, to few servers: nothing to act on.</summary>
+    NothingSuspicious = 0,
+
+    /// <summary>Spam sent straight to other domains' mail servers: port 25, many different destinations.</summary>
+    DirectToMx,
+
+    /// <summary>A proxy or VPN service relaying its clients' mail traffic (forwarded from many clients, or a proxy daemon's UID).</summary>
+    ProxyRelay,
+
+    /// <summary>Many connections to one or a few submission relays (465/587): e.g. stolen SMTP credentials.</summary>
+    RelayAbuse,
+
+    /// <summary>One client retrying a few servers again and again: a stuck mail queue or a misconfigured program.</summary>
+    RetryingClient,
+
+    /// <summary>Much mail traffic that fits none of the patterns above.</summary>
+    Unclear,
+}
+
+/// <summary>How sure the verdict is.</summary>
+public enum Confidence
+{
+    /// <summary>The figures only just fit the class, or the actor made a minority of the traffic.</summary>
+    Low = 0,
+
+    /// <summary>The figures fit; the actor made most of the traffic.</summary>
+    Medium,
+
+    /// <summary>The figures fit by a wide margin and one actor made nearly all the traffic.</summary>
+    High,
+}
+
+/// <summary>What kind of sender an <see cref="Actor"/> is.</summary>
+public enum ActorKind
+{
+    /// <summary>A local user or service (<c>UID=</c>).</summary>
+    User = 0,
+
+    /// <summary>Clients whose traffic came in through an interface and was forwarded (a VPN, containers, a LAN).</summary>
+    ForwardedInterface,
+
+    /// <summary>A source address, for entries without <c>UID=</c> that were not forwarded (rules without <c>--log-uid</c>).</summary>
+    Source,
+}
+
+/// <summary>One candidate sender of mail traffic, with the evidence.</summary>
+public sealed class Actor
+{
+    internal Actor(ActorKind kind, string key, string label, KeyStat stat, IReadOnlyCollection<ushort> mailPorts, long allMailAttempts, string? userName = null)
+    {
+        UserName = userName;
+        Kind = kind;
+        Key = key;
+        Label = label;
+        Stat = stat;
+        var ports = new SortedDictionary<ushort, PortCount>();
+        if (stat.Ports is { } perPort)
+        {
+            foreach ((ushort port, PortCount count) in perPort)
+            {
+                if (mailPorts.Contains(port))
+                {
+                    ports[port] = count;
+                    MailAttempts += count.Attempts;
+                    MailPackets += count.Packets;
+                }
+            }
+        }
+
+        MailPorts = ports;
+        Share = allMailAttempts == 0 ? 0 : (double)MailAttempts / allMailAttempts;
+        PeakMinute = stat.AttemptTimeline?.PeakMinute;
+    }
+
+    /// <summary>What kind of sender this is.</summary>
+    public ActorKind Kind { get; }
+
+    /// <summary>The key: the UID as a number, the interface name, or the address.</summary>
+    public string Key { get; }
+
+    /// <summary>For users: the name from the passwd data, or null.</summary>
+    public string? UserName { get; }
+
+    /// <summary>For people: <c>uid 33 (www-data)</c>, <c>clients behind wg0</c>, <c>192.0.2.10</c>.</summary>
+    public string Label { get; }
+
+    /// <summary>Everything known about this actor's entries (all ports).</summary>
+    public KeyStat Stat { get; }
+
+    /// <summary>Connection attempts to mail ports.</summary>
+    public long MailAttempts { get; }
+
+    /// <summary>Logged packets to mail ports (retransmissions included).</summary>
+    public long MailPackets { get; }
+
+    /// <summary>Packets and attempts per mail port.</summary>
+    public IReadOnlyDictionary<ushort, PortCount> MailPorts { get; }
+
+    /// <summary>This actor's share of all mail connection attempts (0 to 1).</summary>
+    public double Share { get; }
+
+    /// <summary>The minute with the most attempts (any port).</summary>
+    public TimeBucket? PeakMinute { get; }
+
+    /// <summary>Attempts on one port.</summary>
+    /// <param name="port">The port.</param>
+    /// <returns>The attempts, 0 when none.</returns>
+    public long AttemptsTo(ushort port) => MailPorts.TryGetValue(port, out PortCount c) ? c.Attempts : 0;
+}
+
+/// <summary>A commanded step of the advice.</summary>
+/// <param name="Title">What the step does, in a line.</param>
+/// <param name="Commands">Shell commands (lines starting with <c>#</c> are comments).</param>
+public sealed record Advice(string Title, IReadOnlyList<string> Commands);
+
+/// <summary>
+/// The conclusion a sysadmin can act on: which actor (user, forwarded clients, address) sent the mail
+/// traffic, which pattern it follows, the evidence, how sure, and the commands that contain it.
+/// </summary>
+/// <example>
+/// <code>
+/// SpamVerdict v = SpamVerdict.Analyze(stats, new VerdictOptions { UserNames = UserNames.Parse(File.ReadAllText("/etc/passwd")) });
+/// Console.WriteLine(v.Headline); // Direct-to-MX spam from uid 33 (www-data), high confidence
+/// Console.WriteLine(v.Summary);
+/// </code>
+/// </example>
+public sealed class SpamVerdict
+{
+    private SpamVerdict(VerdictClass cls, Confidence confidence, Actor? culprit, IReadOnlyList<Actor> actors, long attempts, long packets, bool uidLogged, DateTimeOffset? burst)
+    {
+        Class = cls;
+        Confidence = confidence;
+        Culprit = culprit;
+        Actors = actors;
+        MailAttempts = attempts;
+        MailPackets = packets;
+        UidLogged = uidLogged;
+        BurstStart = burst;
+    }
+
+    /// <summary>The pattern.</summary>
+    public VerdictClass Class { get; }
+
+    /// <summary>How sure.</summary>
+    public Confidence Confidence { get; }
+
+    /// <summary>The actor the verdict is about (the one with most mail attempts), or null when there was no mail traffic.</summary>
+    public Actor? Culprit { get; }
+
+    /// <summary>Every candidate, most mail attempts first.</summary>
+    public IReadOnlyList<Actor> Actors { get; }
+
+    /// <summary>All connection attempts to mail ports.</summary>
+    public long MailAttempts { get; }
+
+    /// <summary>All logged packets to mail ports.</summary>
+    public long MailPackets { get; }
+
+    /// <summary>False when no entry carried <c>UID=</c>: the LOG rules lack <c>--log-uid</c> and local senders cannot be told apart.</summary>
+    public bool UidLogged { get; }
+
+    /// <summary>When the culprit's traffic turned into a burst (the first minute with at least <see cref="VerdictOptions.BurstMinPerMinute"/> attempts and a quarter of its peak), or null.</summary>
+    public DateTimeOffset? BurstStart { get; }
+
+    /// <summary>One line: the class, the culprit and the confidence.</summary>
+    public string Headline { get; private set; } = "";
+
+    /// <summary>A sentence or two with the evidence figures and what the pattern means.</summary>
+    public string Summary { get; private set; } = "";
+
+    /// <summary>What to do: contain, find the process, keep the rules, make the next incident attributable.</summary>
+    public IReadOnlyList<Advice> Advice { get; private set; } = [];
+
+    /// <summary>Analyses the statistics of a scan.</summary>
+    /// <param name="stats">The statistics (all entries selected by the scan).</param>
+    /// <param name="options">Thresholds, names, family; defaults when null.</param>
+    /// <returns>The verdict.</returns>
+    public static SpamVerdict Analyze(TrafficStats stats, VerdictOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        options ??= new VerdictOptions();
+        var all = new Actor(ActorKind.Source, "*", "all", stats.All, options.MailPorts, 0);
+        long total = all.MailAttempts;
+        List<Actor> actors = Candidates(stats, options, total);
+        Actor? culprit = actors.Count > 0 && actors[0].MailAttempts > 0 ? actors[0] : null;
+        bool uidLogged = stats.Uids.Count > 0;
+
+        (VerdictClass cls, Confidence confidence) = culprit is null ? (VerdictClass.NothingSuspicious, Confidence.High) : Classify(culprit, total, options);
+        DateTimeOffset? burst = cls is VerdictClass.NothingSuspicious or VerdictClass.RetryingClient || culprit is null ? null : Burst(culprit, options);
+        var verdict = new SpamVerdict(cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst);
+        verdict.Headline = Text.Headline(verdict);
+        verdict.Summary = Text.Summary(verdict, options);
+        verdict.Advice = AdviceFor.Verdict(verdict, options);
+        return verdict;
+    }
+
+    private static List<Actor> Candidates(TrafficStats stats, VerdictOptions options, long total)
+    {
+        var actors = new List<Actor>();
+        long byUid = 0;
+        foreach ((uint uid, KeyStat stat) in stats.Uids.Top())
+        {
+            string label = options.UserNames.TryGetValue(uid, out string? name) ? $"uid {uid} ({name})" : $"uid {uid}";
+            var actor = new Actor(ActorKind.User, uid.ToString(CultureInfo.InvariantCulture), label, stat, options.MailPorts, total, name);
+            byUid += actor.MailAttempts;
+            actors.Add(actor);
+        }
+
+        long forwarded = 0;
+        foreach ((string name, KeyStat stat) in stats.InInterfaces.Top())
+        {
+            if (name.Length > 0 && stat.DistinctSources > 0)
+            {
+                var actor = new Actor(ActorKind.ForwardedInterface, name, $"{stat.DistinctSources:N0} forwarded client{(stat.DistinctSources == 1 ? "" : "s")} behind {name}", stat, options.MailPorts, total);
+                forwarded += actor.MailAttempts;
+                actors.Add(actor);
+            }
+        }
+
+        // Entries without UID that were not forwarded: only their addresses can tell them apart.
+        if (byUid + forwarded < total / 2)
+        {
+            foreach ((NetAddress src, KeyStat stat) in stats.Sources.Top(20))
+            {
+                actors.Add(new Actor(ActorKind.Source, src.ToString(), src.ToString(), stat, options.MailPorts, total));
+            }
+        }
+
+        actors.Sort(static (a, b) => b.MailAttempts.CompareTo(a.MailAttempts));
+        return actors;
+    }
+
+    private static (VerdictClass, Confidence) Classify(Actor a, long total, VerdictOptions o)
+    {
+        long attempts = a.MailAttempts;
+        int destinations = a.Stat.DistinctDestinations;
+        double port25 = attempts == 0 ? 0 : (double)a.AttemptsTo(25) / attempts;
+        double submission = attempts == 0 ? 0 : (double)(a.AttemptsTo(465) + a.AttemptsTo(587)) / attempts;
+        long peak = a.PeakMinute?.Count ?? 0;
+        Confidence bySharePlus(bool wide) => a.Share >= 0.8 && wide ? Confidence.High : a.Share >= 0.5 ? Confidence.Medium : Confidence.Low;
+
+        if (total < o.MinAttempts)
+        {
+            return (VerdictClass.NothingSuspicious, total == 0 ? Confidence.High : Confidence.Medium);
+        }
+
+        bool proxyUser = a.UserName is { } user && o.ProxyUsers.Contains(user);
+        if ((a.Kind == ActorKind.ForwardedInterface && a.Stat.DistinctSources >= o.ProxyMinClients) || (proxyUser && destinations >= o.RetryMaxDestinations))
+        {
+            return (VerdictClass.ProxyRelay, bySharePlus(a.Stat.DistinctSources >= 2 * o.ProxyMinClients || proxyUser));
+        }
+
+        if (submission >= o.RelayMinSubmissionShare && destinations <= o.RelayMaxDestinations && attempts >= o.RelayMinAttempts)
+        {
+            return (VerdictClass.RelayAbuse, bySharePlus(attempts >= 2 * o.RelayMinAttempts));
+        }
+
+        if (destinations <= o.RetryMaxDestinations && attempts >= o.RetryMinAttempts)
+        {
+            return (VerdictClass.RetryingClient, bySharePlus(attempts >= 2 * o.RetryMinAttempts));
+        }
+
+        if (port25 >= o.DirectToMxMinPort25Share && destinations >= o.DirectToMxMinDestinations)
+        {
+            return (VerdictClass.DirectToMx, bySharePlus(destinations >= 4 * o.DirectToMxMinDestinations));
+        }
+
+        if (peak <= o.QuietMaxPerMinute && destinations < o.DirectToMxMinDestinations)
+        {
+            return (VerdictClass.NothingSuspicious, peak <= o.QuietMaxPerMinute / 2 ? Confidence.High : Confidence.Medium);
+        }
+
+        return (VerdictClass.Unclear, Confidence.Low);
+    }
+
+    private static DateTimeOffset? Burst(Actor a, VerdictOptions o)
+    {
+        if (a.Stat.AttemptTimeline is not { } timeline || a.PeakMinute is not { } peak)
+        {
+            return null;
+        }
+
+        return timeline.FirstMinuteWithAtLeast(Math.Max(o.BurstMinPerMinute, (peak.Count + 3) / 4));
+    }
+}

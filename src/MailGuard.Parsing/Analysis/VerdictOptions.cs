@@ -1,0 +1,96 @@
+namespace MailGuard.Parsing;
+
+/// <summary>The Linux family whose commands the advice uses (for keeping firewall rules across reboots).</summary>
+public enum LinuxFamily
+{
+    /// <summary>Not known: the advice gives the commands of both families.</summary>
+    Unknown = 0,
+
+    /// <summary>Debian, Ubuntu and derivatives (<c>/var/log/kern.log</c>, <c>iptables-persistent</c>).</summary>
+    Debian,
+
+    /// <summary>RHEL, CentOS, Rocky, Alma, Fedora (<c>/var/log/messages</c>, <c>iptables-services</c>/firewalld).</summary>
+    RedHat,
+}
+
+/// <summary>
+/// The thresholds of <see cref="SpamVerdict.Analyze"/>. The classes are tested in this order; the first
+/// that fits wins (see docs/verdict.md):
+/// proxy relay → relay abuse → retrying client → direct-to-MX → nothing suspicious → unclear.
+/// </summary>
+public sealed class VerdictOptions
+{
+    /// <summary>The destination ports that carry mail. Default 25, 465, 587, 2525.</summary>
+    public IReadOnlyCollection<ushort> MailPorts { get; init; } = [25, 465, 587, 2525];
+
+    /// <summary>Below this many mail connection attempts in all, nothing is suspicious. Default 20.</summary>
+    public int MinAttempts { get; init; } = 20;
+
+    /// <summary>Direct-to-MX: at least this many different destinations (fan-out). Default 50.</summary>
+    public int DirectToMxMinDestinations { get; init; } = 50;
+
+    /// <summary>Direct-to-MX: at least this share of the actor's attempts go to port 25. Default 0.5.</summary>
+    public double DirectToMxMinPort25Share { get; init; } = 0.5;
+
+    /// <summary>Relay abuse: at least this share of the actor's attempts go to 465/587. Default 0.8.</summary>
+    public double RelayMinSubmissionShare { get; init; } = 0.8;
+
+    /// <summary>Relay abuse: at most this many destinations. Default 5.</summary>
+    public int RelayMaxDestinations { get; init; } = 5;
+
+    /// <summary>Relay abuse: at least this many attempts. Default 100.</summary>
+    public int RelayMinAttempts { get; init; } = 100;
+
+    /// <summary>Retrying client: at most this many destinations. Default 3.</summary>
+    public int RetryMaxDestinations { get; init; } = 3;
+
+    /// <summary>Retrying client: at least this many attempts. Default 30.</summary>
+    public int RetryMinAttempts { get; init; } = 30;
+
+    /// <summary>Proxy relay: forwarded traffic from at least this many different clients (SRC). Default 3.</summary>
+    public int ProxyMinClients { get; init; } = 3;
+
+    /// <summary>Nothing suspicious needs at most this many attempts in the busiest minute. Default 10.</summary>
+    public int QuietMaxPerMinute { get; init; } = 10;
+
+    /// <summary>A burst starts at the first minute with at least this many attempts (and a quarter of the peak). Default 5.</summary>
+    public int BurstMinPerMinute { get; init; } = 5;
+
+    /// <summary>User names of UIDs (from /etc/passwd: <see cref="UserNames.Parse"/>); empty: numbers only.</summary>
+    public IReadOnlyDictionary<uint, string> UserNames { get; init; } = new Dictionary<uint, string>();
+
+    /// <summary>The Linux family for the advice.</summary>
+    public LinuxFamily Family { get; init; }
+
+    /// <summary>User names of proxy and VPN daemons: their traffic is relayed for clients.</summary>
+    public IReadOnlyCollection<string> ProxyUsers { get; init; } = ["proxy", "squid", "danted", "dante", "sockd", "3proxy", "tinyproxy", "privoxy", "debian-tor", "tor", "_tor", "haproxy", "openvpn", "nobody"];
+
+    /// <summary>User names of mail servers (the only users that should connect to port 25).</summary>
+    public IReadOnlyCollection<string> MailUsers { get; init; } = ["postfix", "Debian-exim", "exim", "mail", "smmsp", "_smtpd", "opensmtpd", "mailnull"];
+
+    /// <summary>User names of web servers and PHP: a compromise there is a web application's.</summary>
+    public IReadOnlyCollection<string> WebUsers { get; init; } = ["www-data", "apache", "nginx", "http", "wwwrun", "php-fpm", "lighttpd"];
+}
+
+/// <summary>Reads user names from passwd text.</summary>
+public static class UserNames
+{
+    /// <summary>Parses <c>/etc/passwd</c> lines (<c>name:x:uid:gid:…</c>); malformed lines are skipped.</summary>
+    /// <param name="passwd">The file's text.</param>
+    /// <returns>UID → name (the first name of a UID wins).</returns>
+    public static IReadOnlyDictionary<uint, string> Parse(string passwd)
+    {
+        ArgumentNullException.ThrowIfNull(passwd);
+        var names = new Dictionary<uint, string>();
+        foreach (string line in passwd.Split('\n'))
+        {
+            string[] f = line.TrimEnd('\r').Split(':');
+            if (f.Length >= 4 && f[0].Length > 0 && !f[0].StartsWith('#') && uint.TryParse(f[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint uid))
+            {
+                names.TryAdd(uid, f[0]);
+            }
+        }
+
+        return names;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailGuard.Parsing.Internals;
+
+/// <summary>The words of a <see cref="SpamVerdict"/>: headline and summary with the evidence figures.</summary>
+internal static class Text
+{
+    private static readonly CultureInfo s_ci = CultureInfo.InvariantCulture;
+
+    public static string Headline(SpamVerdict v) => v.Class switch
+    {
+        VerdictClass.DirectToMx => $"Direct-to-MX spam from {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
+        VerdictClass.ProxyRelay => $"A proxy or VPN relaying its clients' spam: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
+        VerdictClass.RelayAbuse => $"Abuse of a submission relay by {v.Culprit!.Label} (stolen credentials?), {Word(v.Confidence)} confidence",
+        VerdictClass.RetryingClient => $"A single client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
+        VerdictClass.Unclear => $"Mail traffic from {v.Culprit!.Label} that fits no known pattern, {Word(v.Confidence)} confidence",
+        _ => v.MailAttempts == 0 ? "Nothing suspicious: no outgoing mail traffic was logged" : "Nothing suspicious",
+    };
+
+    public static string Summary(SpamVerdict v, VerdictOptions o)
+    {
+        var sb = new StringBuilder();
+        Actor? a = v.Culprit;
+        if (a is null)
+        {
+            sb.Append("The log holds no connection attempt to a mail port (").Append(Ports(o.MailPorts)).Append(").");
+        }
+        else
+        {
+            sb.Append(s_ci, $"{Capital(a.Label)} made {a.Share * 100:0}% of the blocked mail connections: {Attempts(a)} to ");
+            sb.Append(a.Stat.DistinctDestinations == 1 ? "1 server" : string.Create(s_ci, $"{a.Stat.DistinctDestinations:N0} different servers"));
+            sb.Append(" on ").Append(PortList(a)).Append(Between(a.Stat.First, a.Stat.Last));
+            if (a.PeakMinute is { } peak)
+            {
+                sb.Append(s_ci, $", up to {peak.Count:N0} a minute");
+            }
+
+            sb.Append(" — ").Append(Meaning(v, a, o)).Append('.');
+        }
+
+        if (!v.UidLogged && v.MailAttempts > 0 && (a is null || a.Kind != ActorKind.ForwardedInterface))
+        {
+            sb.Append(" The log has no UID= field: the LOG rules lack --log-uid, so the local user cannot be named (see the advice).");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Meaning(SpamVerdict v, Actor a, VerdictOptions o) => v.Class switch
+    {
+        VerdictClass.DirectToMx when a.UserName is { } u && o.MailUsers.Contains(u) =>
+            "the mail server itself is sending in bulk: something feeds its queue (a web form, a compromised account)",
+        VerdictClass.DirectToMx when a.UserName is { } u && o.WebUsers.Contains(u) =>
+            "the pattern of a compromised web application sending spam directly to mail servers",
+        VerdictClass.DirectToMx => "the pattern of a compromised account or program sending spam directly to mail servers",
+        VerdictClass.ProxyRelay when a.Kind == ActorKind.ForwardedInterface =>
+            "the pattern of a VPN or proxy whose clients send spam through this server",
+        VerdictClass.ProxyRelay => "the pattern of a proxy service relaying its clients' spam",
+        VerdictClass.RelayAbuse => "the pattern of one submission relay abused, e.g. with stolen SMTP credentials",
+        VerdictClass.RetryingClient => "one client retrying the same servers: a stuck mail queue or a misconfigured program, not a spam run",
+        VerdictClass.Unclear => "more than a quiet server sends, but neither direct-to-MX nor relay abuse; look at the actors below",
+        _ => "a normal, low rate",
+    };
+
+    private static string Attempts(Actor a) =>
+        a.MailPackets == a.MailAttempts
+            ? string.Create(s_ci, $"{a.MailAttempts:N0} attempts")
+            : string.Create(s_ci, $"{a.MailAttempts:N0} attempts ({a.MailPackets:N0} packets with retransmissions)");
+
+    private static string PortList(Actor a)
+    {
+        var ports = a.MailPorts.Where(p => p.Value.Attempts > 0).OrderByDescending(p => p.Value.Attempts).Select(p => p.Key).ToList();
+        return ports.Count switch
+        {
+            0 => "no mail port",
+            1 => $"port {ports[0]}",
+            _ => "ports " + string.Join(", ", ports.Select(p => string.Create(s_ci, $"{p} ({a.MailPorts[p].Attempts:N0})"))),
+        };
+    }
+
+    private static string Ports(IReadOnlyCollection<ushort> ports) => string.Join(", ", ports.Order());
+
+    public static string Between(DateTimeOffset? first, DateTimeOffset? last)
+    {
+        if (first is not { } f || last is not { } l)
+        {
+            return "";
+        }
+
+        return f.Date == l.Date
+            ? string.Create(s_ci, $" between {f:HH:mm} and {l:HH:mm} ({f:yyyy-MM-dd})")
+            : string.Create(s_ci, $" between {f:yyyy-MM-dd HH:mm} and {l:yyyy-MM-dd HH:mm}");
+    }
+
+    private static string Word(Confidence c) => c switch
+    {
+        Confidence.High => "high",
+        Confidence.Medium => "medium",
+        _ => "low",
+    };
+
+    private static string Capital(string s) => s.Length == 0 || s.StartsWith("uid ", StringComparison.Ordinal) ? s : char.ToUpperInvariant(s[0]) + s[1..];
+}
+
+/// <summary>The advice of a <see cref="SpamVerdict"/>: commands that contain the traffic, find the process, keep the rules.</summary>
+internal static class AdviceFor
+{
+    public static IReadOnlyList<Advice> Verdict(SpamVerdict v, VerdictOptions o)
+    {
+        var steps = new List<Advice>();
+        Actor? a = v.Culprit;
+        string? mailUser = o.UserNames.Values.FirstOrDefault(o.MailUsers.Contains);
+        switch (v.Class)
+        {
+            case VerdictClass.DirectToMx when a is { Kind: ActorKind.User } && a.UserName is { } u && o.MailUsers.Contains(u):
+                steps.Add(new Advice($"Find what feeds the mail server's queue ({u})", [
+                    "mailq | tail -n 5                      # or: postqueue -p / exim -bpc",
+                    "postcat -q QUEUE_ID | head -n 40       # who submitted one of the queued messages",
+                    "grep -i 'sasl_username\\|uid=' /var/log/mail.log | sort | uniq -c | sort -rn | head",
+                ]));
+                break;
+            case VerdictClass.DirectToMx when a is { Kind: ActorKind.User }:
+                steps.Add(OwnerBlock(a, mailUser, [25]));
+                steps.Add(FindProcess(a, 25, v.BurstStart));
+                break;
+            case VerdictClass.RelayAbuse when a is { Kind: ActorKind.User }:
+                steps.Add(OwnerBlock(a, null, [.. a.MailPorts.Keys.Where(p => p != 25)]));
+                steps.Add(FindProcess(a, a.MailPorts.Keys.Where(p => p != 25).DefaultIfEmpty((ushort)587).First(), v.BurstStart));
+                steps.Add(new Advice("Change the SMTP password the program uses (it is probably stolen) and look for the script", [
+                    $"grep -rIl --include='*.php' -e 'smtp' -e 'SMTPAuth' ~{a.UserName ?? a.Key} 2>/dev/null | head",
+                ]));
+                break;
+            case VerdictClass.ProxyRelay when a is { Kind: ActorKind.ForwardedInterface }:
+                steps.Add(ForwardBlock(a.Key, o.MailPorts));
+                steps.Add(new Advice($"Find the clients behind {a.Key} (their addresses are in the Sources table)", a.Key.StartsWith("wg", StringComparison.Ordinal)
+                    ? [$"wg show {a.Key} allowed-ips        # which peer owns each address", "conntrack -L -p tcp --dport 25 2>/dev/null | head"]
+                    : [$"ip neigh show dev {a.Key}", "conntrack -L -p tcp --dport 25 2>/dev/null | head"]));
+                break;
+            case VerdictClass.ProxyRelay when a is { Kind: ActorKind.User }:
+                steps.Add(OwnerBlock(a, null, [.. o.MailPorts.Order()]));
+                steps.Add(new Advice($"Stop the proxy from connecting to mail ports for its clients ({a.UserName})", [
+                    "# squid: acl mail_ports port 25 465 587 / http_access deny CONNECT mail_ports",
+                    "# dante: socks block { from: 0.0.0.0/0 to: 0.0.0.0/0 port = 25 }",
+                    $"ss -tnp state syn-sent '( dport = :25 )'   # the proxy's current attempts",
+                ]));
+                break;
+            case VerdictClass.Unclear when a is { Kind: ActorKind.User }:
+                steps.Add(FindProcess(a, a.MailPorts.OrderByDescending(p => p.Value.Attempts).Select(p => p.Key).DefaultIfEmpty((ushort)25).First(), v.BurstStart));
+                break;
+            case VerdictClass.RetryingClient when a is { Kind: ActorKind.User }:
+                steps.Add(FindProcess(a, a.MailPorts.Keys.DefaultIfEmpty((ushort)25).First(), null));
+                steps.Add(new Advice("Fix or stop the program's mail step (it cannot reach its server)", [
+                    $"crontab -l -u {a.UserName ?? a.Key}",
+                    $"systemctl list-timers --all | head -n 20",
+                ]));
+                break;
+            case VerdictClass.DirectToMx or VerdictClass.RetryingClient or VerdictClass.RelayAbuse or VerdictClass.Unclear when a is not null:
+                steps.Add(new Advice("Find the process sending now (the log cannot name the user)", [
+                    "ss -tnp state syn-sent '( dport = :25 or dport = :465 or dport = :587 )'",
+                    "ps -o user,pid,lstart,cmd -p PID",
+                ]));
+                break;
+        }
+
+        if (!v.UidLogged && v.MailAttempts > 0 && (a is null || a.Kind != ActorKind.ForwardedInterface))
+        {
+            steps.Add(new Advice("Log the UID, so that the next incident names the user (--log-uid)", [
+                "iptables -D OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\"",
+                "iptables -I OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\" --log-uid",
+                "# nftables: tcp dport 25 log prefix \"IPTABLES TCP-OUT 25:\" flags skuid",
+                "# the same for ports 465 and 587, and with ip6tables",
+            ]));
+        }
+
+        if (v.Class is not VerdictClass.NothingSuspicious)
+        {
+            steps.Add(Persist(o.Family));
+        }
+
+        return steps;
+    }
+
+    private static Advice OwnerBlock(Actor a, string? mailUser, IReadOnlyList<ushort> ports)
+    {
+        string dports = ports.Count == 1 ? string.Create(CultureInfo.InvariantCulture, $"--dport {ports[0]}") : "-m multiport --dports " + string.Join(",", ports);
+        string nftPorts = ports.Count == 1 ? ports[0].ToString(CultureInfo.InvariantCulture) : "{ " + string.Join(", ", ports) + " }";
+        return mailUser is not null && ports.Count == 1 && ports[0] == 25
+            ? new Advice($"Let only the mail server ({mailUser}) connect to port 25", [
+                $"iptables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner {mailUser} -j REJECT --reject-with tcp-reset",
+                $"ip6tables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner {mailUser} -j REJECT --reject-with tcp-reset",
+                $"# nftables: nft insert rule inet filter output tcp dport 25 meta skuid != {mailUser} reject with tcp reset",
+            ])
+            : new Advice($"Stop {a.Label} from connecting to {(ports.Count == 1 ? "port " + dports[8..] : "ports " + string.Join(", ", ports))}", [
+                $"iptables -I OUTPUT -p tcp {dports} -m owner --uid-owner {a.Key} -j REJECT --reject-with tcp-reset",
+                $"ip6tables -I OUTPUT -p tcp {dports} -m owner --uid-owner {a.Key} -j REJECT --reject-with tcp-reset",
+                $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} meta skuid {a.Key} reject with tcp reset",
+            ]);
+    }
+
+    private static Advice ForwardBlock(string iface, IReadOnlyCollection<ushort> mailPorts)
+    {
+        string ports = string.Join(",", mailPorts.Order());
+        return new Advice($"Stop forwarding mail traffic from {iface}", [
+            $"iptables -I FORWARD -i {iface} -p tcp -m multiport --dports {ports} -j REJECT --reject-with tcp-reset",
+            $"ip6tables -I FORWARD -i {iface} -p tcp -m multiport --dports {ports} -j REJECT --reject-with tcp-reset",
+            $"# nftables: nft insert rule inet filter forward iifname \"{iface}\" tcp dport {{ {string.Join(", ", mailPorts.Order())} }} reject with tcp reset",
+        ]);
+    }
+
+    private static Advice FindProcess(Actor a, ushort port, DateTimeOffset? since)
+    {
+        string user = a.UserName ?? a.Key;
+        var commands = new List<string>
+        {
+            $"ss -tnp state syn-sent '( dport = :{port} )'     # the process connecting now",
+            $"ps -o pid,lstart,cmd -u {user}",
+            "ls -l /proc/PID/cwd /proc/PID/exe             # where it runs from",
+        };
+        if (a.UserName is { } name && new[] { "www-data", "apache", "nginx", "http", "wwwrun" }.Contains(name))
+        {
+            string stamp = (since ?? a.Stat.First)?.AddHours(-1).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "2 days ago";
+            commands.Add($"find /var/www -name '*.php' -newermt '{stamp}'   # files changed shortly before it began");
+        }
+
+        return new Advice($"Find the process of {a.Label}", commands);
+    }
+
+    private static Advice Persist(LinuxFamily family) => family switch
+    {
+        LinuxFamily.Debian => new Advice("Keep the rules after a reboot (Debian/Ubuntu)", [
+            "apt install iptables-persistent && netfilter-persistent save",
+            "# nftables: nft list ruleset > /etc/nftables.conf && systemctl enable nftables",
+        ]),
+        LinuxFamily.RedHat => new Advice("Keep the rules after a reboot (RHEL family)", [
+            "dnf install iptables-services && service iptables save && service ip6tables save",
+            "# firewalld instead: firewall-cmd --permanent --direct --add-rule ipv4 filter OUTPUT 0 ... ; firewall-cmd --reload",
+        ]),
+        _ => new Advice("Keep the rules after a reboot", [
+            "# Debian/Ubuntu: apt install iptables-persistent && netfilter-persistent save",
+            "# RHEL family:   dnf install iptables-services && service iptables save",
+            "# nftables:      nft list ruleset > /etc/nftables.conf && systemctl enable nftables",
+        ]),
+    };
+}

@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailGuard.Parsing.Tests;
+
+/// <summary>Attempts vs packets, and each verdict class on small logs built here (the incident samples are in IncidentSampleTests).</summary>
+public class SpamVerdictTests
+{
+    private static readonly DateTime Start = new(2026, 11, 23, 2, 0, 0);
+    private static readonly Dictionary<uint, string> Names = new() { [0] = "root", [33] = "www-data", [107] = "postfix", [1002] = "shop", [1005] = "backup", [13] = "proxy" };
+
+    /// <summary>Writes RFC 3339 kernel lines; each attempt is a SYN and its retransmissions (+1, +3, +7, +15 s).</summary>
+    private sealed class Log
+    {
+        private readonly StringBuilder _text = new();
+        private int _id = 1000;
+        private int _port = 40000;
+
+        public int Lines { get; private set; }
+
+        public void Attempt(DateTime t, uint? uid, string src, string dst, int dpt, int retransmissions = 0, string inIf = "", string outIf = "eth0")
+        {
+            int spt = _port++;
+            int[] offsets = [0, 1, 3, 7, 15, 31];
+            for (int i = 0; i <= retransmissions; i++)
+            {
+                DateTime at = t.AddSeconds(offsets[i]);
+                string uidPart = uid is { } u ? string.Create(CultureInfo.InvariantCulture, $" UID={u} GID={u}") : "";
+                _text.Append(CultureInfo.InvariantCulture, $"{at:yyyy-MM-ddTHH:mm:ss}.000000+00:00 vps kernel: IPTABLES TCP-OUT {dpt}:IN={inIf} OUT={outIf} SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID={_id++} DF PROTO=TCP SPT={spt} DPT={dpt} WINDOW=64240 RES=0x00 SYN URGP=0{uidPart} \n");
+                Lines++;
+            }
+        }
+
+        public TrafficStats Stats()
+        {
+            var stats = new TrafficStats();
+            var sink = new StatsSink(stats);
+            new LogScanner().Scan(Encoding.ASCII.GetBytes(_text.ToString()), ref sink);
+            return stats;
+        }
+    }
+
+    private readonly struct StatsSink(TrafficStats stats) : ILogSink
+    {
+        public void OnLine(LineKind kind, ref LogRecord record)
+        {
+            if (kind == LineKind.Entry)
+            {
+                stats.Add(ref record);
+            }
+        }
+    }
+
+    private static string Dst(int i) => string.Create(CultureInfo.InvariantCulture, $"198.{51 + (i / 65536)}.{(i / 256) % 256}.{i % 256}");
+
+    /// <summary>uid 33 spams 300 attempts to 200 servers on port 25 from 02:10 (3 retransmissions each); postfix sends 6.</summary>
+    private static Log WebShell()
+    {
+        var log = new Log();
+        for (int i = 0; i < 6; i++)
+        {
+            log.Attempt(Start.AddMinutes(i * 2), 107, "192.0.2.10", Dst(1000 + i), 25);
+        }
+
+        for (int i = 0; i < 300; i++)
+        {
+            log.Attempt(Start.AddMinutes(10).AddSeconds(i * 3), 33, "192.0.2.10", Dst(i % 200), 25, retransmissions: 3);
+        }
+
+        return log;
+    }
+
+    [Fact]
+    public void Attempts_RetransmissionsOfOneFlowCountOnce_AndTheSameFlowMuchLaterAgain()
+    {
+        var log = new Log();
+        log.Attempt(Start, 33, "192.0.2.10", "198.51.100.7", 25, retransmissions: 4); // 5 packets within 15 s
+        TrafficStats stats = log.Stats();
+        Assert.Equal(5, stats.All.Count);
+        Assert.Equal(1, stats.All.Attempts);
+        Assert.Equal(new PortCount(5, 1), stats.Uids[33]!.Ports![25]);
+        Assert.Equal(33u, stats.Uids[33]!.Gid);
+    }
+
+    [Fact]
+    public void Attempts_SameSourcePortAfterTheRetryWindow_IsANewAttempt()
+    {
+        string line(DateTime t) => string.Create(CultureInfo.InvariantCulture, $"{t:yyyy-MM-ddTHH:mm:ss}+00:00 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33\n");
+        var stats = new TrafficStats();
+        var sink = new StatsSink(stats);
+        new LogScanner().Scan(Encoding.ASCII.GetBytes(line(Start) + line(Start.AddSeconds(60)) + line(Start.AddMinutes(10))), ref sink);
+        Assert.Equal(3, stats.All.Count);
+        Assert.Equal(2, stats.All.Attempts); // 60 s later: a retransmission; 10 min later: a new attempt
+    }
+
+    [Fact]
+    public void Verdict_WebUserWithHighFanOutOnPort25_IsDirectToMx()
+    {
+        TrafficStats stats = WebShell().Stats();
+        SpamVerdict v = SpamVerdict.Analyze(stats, new VerdictOptions { UserNames = Names, Family = LinuxFamily.Debian });
+        Assert.Equal(VerdictClass.DirectToMx, v.Class);
+        Assert.Equal(Confidence.High, v.Confidence);
+        Assert.Equal("uid 33 (www-data)", v.Culprit!.Label);
+        Assert.Equal(300, v.Culprit.MailAttempts);
+        Assert.Equal(1200, v.Culprit.MailPackets);
+        Assert.Equal(200, v.Culprit.Stat.DistinctDestinations);
+        Assert.Equal(306, v.MailAttempts);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 2, 10, 0, TimeSpan.Zero), v.BurstStart);
+        Assert.Equal("Direct-to-MX spam from uid 33 (www-data), high confidence", v.Headline);
+        Assert.StartsWith("uid 33 (www-data) made 98% of the blocked mail connections: 300 attempts (1,200 packets with retransmissions) to 200 different servers on port 25 between 02:10 and 02:25 (2026-11-23), up to 20 a minute — the pattern of a compromised web application", v.Summary, StringComparison.Ordinal);
+        Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner postfix -j REJECT --reject-with tcp-reset"));
+        Assert.Contains(v.Advice, a => a.Commands.Any(c => c.StartsWith("find /var/www -name '*.php' -newermt '2026-11-23 01:10'", StringComparison.Ordinal)));
+        Assert.Contains(v.Advice, a => a.Commands.Contains("apt install iptables-persistent && netfilter-persistent save"));
+    }
+
+    [Fact]
+    public void Verdict_ThresholdsCanBeChanged()
+    {
+        TrafficStats stats = WebShell().Stats();
+        SpamVerdict v = SpamVerdict.Analyze(stats, new VerdictOptions { UserNames = Names, DirectToMxMinDestinations = 500 });
+        Assert.Equal(VerdictClass.Unclear, v.Class); // 200 destinations no longer count as a wide fan-out
+        SpamVerdict quiet = SpamVerdict.Analyze(stats, new VerdictOptions { MinAttempts = 1000 });
+        Assert.Equal(VerdictClass.NothingSuspicious, quiet.Class);
+    }
+
+    [Fact]
+    public void Verdict_ManyAttemptsToTwoSubmissionRelays_IsRelayAbuse()
+    {
+        var log = new Log();
+        for (int i = 0; i < 400; i++)
+        {
+            log.Attempt(Start.AddSeconds(i), 1002, "192.0.2.10", i % 2 == 0 ? "203.0.113.25" : "203.0.113.26", i % 10 == 0 ? 465 : 587, retransmissions: 1);
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats(), new VerdictOptions { UserNames = Names, Family = LinuxFamily.RedHat });
+        Assert.Equal(VerdictClass.RelayAbuse, v.Class);
+        Assert.Equal(Confidence.High, v.Confidence);
+        Assert.Equal(360, v.Culprit!.AttemptsTo(587));
+        Assert.Equal(40, v.Culprit.AttemptsTo(465));
+        Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I OUTPUT -p tcp -m multiport --dports 465,587 -m owner --uid-owner 1002 -j REJECT --reject-with tcp-reset"));
+        Assert.Contains(v.Advice, a => a.Commands.Contains("dnf install iptables-services && service iptables save && service ip6tables save"));
+    }
+
+    [Fact]
+    public void Verdict_OneServerRetriedEveryMinute_IsARetryingClientWithoutBurst()
+    {
+        var log = new Log();
+        for (int i = 0; i < 60; i++)
+        {
+            log.Attempt(Start.AddMinutes(i), 1005, "192.0.2.10", "198.51.100.99", 25, retransmissions: 4);
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats(), new VerdictOptions { UserNames = Names });
+        Assert.Equal(VerdictClass.RetryingClient, v.Class);
+        Assert.Equal(60, v.Culprit!.MailAttempts);
+        Assert.Equal(300, v.Culprit.MailPackets);
+        Assert.Null(v.BurstStart);
+        Assert.Contains(v.Advice, a => a.Commands.Contains("crontab -l -u backup"));
+    }
+
+    [Fact]
+    public void Verdict_ForwardedTrafficFromManyVpnClients_IsAProxyRelay()
+    {
+        var log = new Log();
+        for (int i = 0; i < 200; i++)
+        {
+            log.Attempt(Start.AddSeconds(i * 5), null, string.Create(CultureInfo.InvariantCulture, $"10.8.0.{2 + (i % 12)}"), Dst(i), 25, retransmissions: 2, inIf: "wg0");
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats(), new VerdictOptions { UserNames = Names });
+        Assert.Equal(VerdictClass.ProxyRelay, v.Class);
+        Assert.Equal(ActorKind.ForwardedInterface, v.Culprit!.Kind);
+        Assert.Equal("12 forwarded clients behind wg0", v.Culprit.Label);
+        Assert.Equal(200, v.Culprit.MailAttempts);
+        Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I FORWARD -i wg0 -p tcp -m multiport --dports 25,465,587,2525 -j REJECT --reject-with tcp-reset"));
+        Assert.DoesNotContain("--log-uid", v.Summary, StringComparison.Ordinal); // forwarded packets never carry a UID
+    }
+
+    [Fact]
+    public void Verdict_WithoutUidField_NamesTheAddressAndAdvisesLogUid()
+    {
+        var log = new Log();
+        for (int i = 0; i < 100; i++)
+        {
+            log.Attempt(Start.AddSeconds(i * 10), null, "192.0.2.10", Dst(i), 25, retransmissions: 1);
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats());
+        Assert.Equal(VerdictClass.DirectToMx, v.Class);
+        Assert.False(v.UidLogged);
+        Assert.Equal(ActorKind.Source, v.Culprit!.Kind);
+        Assert.Equal("192.0.2.10", v.Culprit.Key);
+        Assert.Contains("no UID= field", v.Summary, StringComparison.Ordinal);
+        Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\" --log-uid"));
+    }
+
+    [Fact]
+    public void Verdict_AFewConnections_AreNothingSuspicious()
+    {
+        var log = new Log();
+        for (int i = 0; i < 10; i++)
+        {
+            log.Attempt(Start.AddMinutes(i * 30), 107, "192.0.2.10", Dst(i), 25);
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats(), new VerdictOptions { UserNames = Names });
+        Assert.Equal(VerdictClass.NothingSuspicious, v.Class);
+        Assert.Equal("Nothing suspicious", v.Headline);
+        Assert.Null(v.BurstStart);
+        Assert.Empty(v.Advice);
+
+        SpamVerdict empty = SpamVerdict.Analyze(new TrafficStats());
+        Assert.Equal(VerdictClass.NothingSuspicious, empty.Class);
+        Assert.Null(empty.Culprit);
+        Assert.Equal("Nothing suspicious: no outgoing mail traffic was logged", empty.Headline);
+    }
+
+    [Fact]
+    public void UserNames_ParsesPasswdLines()
+    {
+        IReadOnlyDictionary<uint, string> names = UserNames.Parse("root:x:0:0:root:/root:/bin/bash\n# comment\nbroken line\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\r\nshop:x:1002:1002::/home/shop:/bin/sh\n");
+        Assert.Equal(new Dictionary<uint, string> { [0] = "root", [33] = "www-data", [1002] = "shop" }, names);
+    }
+}
