@@ -34,45 +34,77 @@ internal static class VerdictReport
             }
         }
 
-        if (v.Culprit is { Stat.AttemptTimeline: { Count: > 0 } timeline } culprit && v.Class != VerdictClass.NothingSuspicious)
+        if (v.Class != VerdictClass.NothingSuspicious && Series(v) is { Count: > 0 } series)
         {
             w.WriteLine();
-            Chart(w, $"Attempts of {culprit.Label} over time", timeline, v.BurstStart);
+            Chart(w, v, series);
         }
 
         Actors(w, v, top);
     }
 
-    /// <summary>A one-line bar chart of at most 60 buckets with the start and end times under it, and the burst marked.</summary>
-    private static void Chart(TextWriter w, string title, Timeline timeline, DateTimeOffset? burst)
+    /// <summary>The timelines to chart: all mail attempts, then the top three actors, on one shared time axis of at most 60 buckets.</summary>
+    private static List<(string Label, IReadOnlyList<TimeBucket> Buckets)> Series(SpamVerdict v)
     {
-        const string Bars = " ▁▂▃▄▅▆▇█";
-        TimeSpan width = timeline.SuggestWidth(60);
-        IReadOnlyList<TimeBucket> buckets = timeline.Buckets(width);
-        long max = buckets.Max(b => b.Count);
-        w.WriteLine(string.Create(s_ci, $"{title} (each mark {Duration(width)}, highest {max:N0})"));
-        var bar = new StringBuilder("  ");
-        int burstColumn = -1;
-        for (int i = 0; i < buckets.Count; i++)
+        var series = new List<(string, IReadOnlyList<TimeBucket>)>();
+        if (v.Culprit is null || v.All.AttemptTimeline is not { Count: > 0 } all || all.FirstMinuteWithAtLeast(1) is not { } from)
         {
-            long c = buckets[i].Count;
-            bar.Append(c == 0 ? Bars[0] : Bars[(int)Math.Max(1, Math.Round(8.0 * c / max))]);
-            if (burst is { } b && b >= buckets[i].Start && b < buckets[i].Start + width)
-            {
-                burstColumn = i;
-            }
+            return series;
         }
 
-        w.WriteLine(bar.ToString());
-        string from = buckets[0].Start.ToString("HH:mm", s_ci);
-        string to = (buckets[^1].Start + width).ToString("HH:mm", s_ci);
-        string axis = "  " + from + new string(' ', Math.Max(1, buckets.Count - from.Length - to.Length)) + to;
-        w.WriteLine(axis);
-        if (burstColumn >= 0)
+        TimeSpan width = all.SuggestWidth(ChartColumns);
+        IReadOnlyList<TimeBucket> total = all.Buckets(width);
+        DateTimeOffset to = total[^1].Start;
+        series.Add(("all", total));
+        foreach (Actor a in v.Actors.Where(a => a.MailAttempts > 0 && a.Stat.AttemptTimeline is { Count: > 0 }).Take(3))
         {
-            w.WriteLine(new string(' ', 2 + burstColumn) + "^ burst from " + burst!.Value.ToString("yyyy-MM-dd HH:mm", s_ci));
+            series.Add((a.Label, a.Stat.AttemptTimeline!.Buckets(width, from, to)));
+        }
+
+        return series;
+    }
+
+    private const int ChartColumns = 60;
+    private const int ChartLabel = 18;
+
+    /// <summary>One bar line per series (marks scaled to the series' own highest bucket), a time axis, and the burst marked.</summary>
+    private static void Chart(TextWriter w, SpamVerdict v, List<(string Label, IReadOnlyList<TimeBucket> Buckets)> series)
+    {
+        const string Bars = " ▁▂▃▄▅▆▇█";
+        IReadOnlyList<TimeBucket> axis = series[0].Buckets;
+        TimeSpan width = axis.Count > 1 ? axis[1].Start - axis[0].Start : v.All.AttemptTimeline!.SuggestWidth(ChartColumns);
+        w.WriteLine(string.Create(s_ci, $"Mail connection attempts over time (a mark: {Duration(width)}; each line scaled to its own peak)"));
+        foreach ((string label, IReadOnlyList<TimeBucket> buckets) in series)
+        {
+            long max = buckets.Max(b => b.Count);
+            var bar = new StringBuilder(Fit(label, ChartLabel - 2).PadRight(ChartLabel));
+            foreach (TimeBucket b in buckets)
+            {
+                bar.Append(b.Count == 0 ? Bars[0] : Bars[(int)Math.Max(1, Math.Round(8.0 * b.Count / max))]);
+            }
+
+            w.WriteLine(bar.ToString().TrimEnd());
+        }
+
+        string first = axis[0].Start.ToString("HH:mm", s_ci);
+        string last = (axis[^1].Start + width).ToString("HH:mm", s_ci);
+        w.WriteLine(new string(' ', ChartLabel) + first + new string(' ', Math.Max(1, axis.Count - first.Length - last.Length)) + last);
+        if (v.BurstStart is { } burst)
+        {
+            for (int i = 0; i < axis.Count; i++)
+            {
+                if (burst >= axis[i].Start && burst < axis[i].Start + width)
+                {
+                    string mark = "^ burst from " + burst.ToString("yyyy-MM-dd HH:mm", s_ci);
+                    int at = ChartLabel + i;
+                    w.WriteLine(at + mark.Length <= Width ? new string(' ', at) + mark : new string(' ', Math.Max(0, at - mark.Length + 1)) + mark[2..] + " ^");
+                    break;
+                }
+            }
         }
     }
+
+    private static string Fit(string s, int width) => s.Length > width ? s[..(width - 1)] + "…" : s;
 
     private static void Actors(TextWriter w, SpamVerdict v, int top)
     {
@@ -91,7 +123,7 @@ internal static class VerdictReport
                 continue;
             }
 
-            string label = a.Label.Length > 26 ? a.Label[..25] + "…" : a.Label;
+            string label = Fit(a.Label, 26);
             w.WriteLine(string.Create(s_ci, $"  {label,-26} {a.MailAttempts,8:N0} {a.Share * 100,4:0}% {a.Stat.DistinctDestinations,6:N0} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {a.PeakMinute?.Count ?? 0,8:N0}"));
         }
 
@@ -146,6 +178,35 @@ internal static class VerdictReport
         }
 
         j.WriteEndArray();
+        if (Series(v) is { Count: > 0 } series)
+        {
+            IReadOnlyList<TimeBucket> axis = series[0].Buckets;
+            j.WriteStartObject("timeline");
+            j.WriteNumber("bucket_seconds", (long)(axis.Count > 1 ? (axis[1].Start - axis[0].Start).TotalSeconds : v.All.AttemptTimeline!.SuggestWidth(ChartColumns).TotalSeconds));
+            j.WriteString("start", axis[0].Start);
+            j.WriteStartArray("series");
+            foreach ((string label, IReadOnlyList<TimeBucket> buckets) in series)
+            {
+                j.WriteStartObject();
+                j.WriteString("actor", label);
+                j.WriteStartArray("attempts");
+                foreach (TimeBucket b in buckets)
+                {
+                    j.WriteNumberValue(b.Count);
+                }
+
+                j.WriteEndArray();
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        else
+        {
+            j.WriteNull("timeline");
+        }
+
         j.WriteEndObject();
 
         j.WriteStartArray("actors");

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
 
@@ -10,7 +11,7 @@ public readonly record struct PortCount(long Packets, long Attempts);
 /// <summary>What is known about one key (a destination, a port, a UID…): how often, when, to how many destinations.</summary>
 public sealed class KeyStat
 {
-    private HashSet<NetAddress>? _destinations;
+    private IdSet? _destinations; // dense destination ids of the owning TrafficStats
     private HashSet<NetAddress>? _sources;
     private Dictionary<ushort, PortCount>? _ports;
 
@@ -45,7 +46,10 @@ public sealed class KeyStat
     /// <summary>How many different destination addresses the entries with this key went to.</summary>
     public int DistinctDestinations => _destinations?.Count ?? 0;
 
-    internal void Add(long copies, long attempts, DateTimeOffset? time, NetAddress dst, bool trackDestinations)
+    /// <summary>For destination keys: the dense id the owning <see cref="TrafficStats"/> gave the address.</summary>
+    internal int Id { get; set; } = -1;
+
+    internal void Add(long copies, long attempts, DateTimeOffset? time, int dstId, bool trackDestinations)
     {
         Count += copies;
         Attempts += attempts;
@@ -62,9 +66,9 @@ public sealed class KeyStat
             }
         }
 
-        if (trackDestinations && !dst.IsNone)
+        if (trackDestinations && dstId >= 0)
         {
-            (_destinations ??= []).Add(dst);
+            (_destinations ??= new IdSet()).Add(dstId);
         }
     }
 
@@ -85,7 +89,8 @@ public sealed class KeyStat
         }
     }
 
-    internal void Merge(KeyStat other)
+    /// <summary>Adds another instance's stat; <paramref name="ids"/> maps the other's destination ids to this one's.</summary>
+    internal void Merge(KeyStat other, int[] ids)
     {
         Count += other.Count;
         Attempts += other.Attempts;
@@ -121,7 +126,11 @@ public sealed class KeyStat
 
         if (other._destinations is not null)
         {
-            (_destinations ??= []).UnionWith(other._destinations);
+            _destinations ??= new IdSet();
+            foreach (int id in other._destinations.Ids())
+            {
+                _destinations.Add(ids[id]);
+            }
         }
     }
 }
@@ -134,6 +143,8 @@ public sealed class KeyStats<TKey>
     private readonly Dictionary<TKey, KeyStat> _map = [];
     private readonly bool _trackDestinations;
     private readonly bool _actor;
+    private TKey? _lastKey;
+    private KeyStat? _lastStat; // consecutive entries often share a key: skip the lookup
 
     internal KeyStats(bool trackDestinations, bool actor = false)
     {
@@ -168,11 +179,29 @@ public sealed class KeyStats<TKey>
         return list;
     }
 
-    internal KeyStat Add(TKey key, long copies, long attempts, DateTimeOffset? time, NetAddress dst, int port)
+    /// <summary>The stat of a key, created when new.</summary>
+    internal KeyStat Get(TKey key, out bool created)
     {
-        ref KeyStat? stat = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out _);
+        if (_lastStat is not null && EqualityComparer<TKey>.Default.Equals(key, _lastKey))
+        {
+            created = false;
+            return _lastStat;
+        }
+
+        ref KeyStat? stat = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out bool exists);
+        created = !exists;
         stat ??= new KeyStat();
-        stat.Add(copies, attempts, time, dst, _trackDestinations);
+        _lastKey = key;
+        _lastStat = stat;
+        return stat;
+    }
+
+    internal KeyStat Add(TKey key, long copies, long attempts, DateTimeOffset? time, int dstId, int port) =>
+        Record(Get(key, out _), copies, attempts, time, dstId, port);
+
+    internal KeyStat Record(KeyStat stat, long copies, long attempts, DateTimeOffset? time, int dstId, int port)
+    {
+        stat.Add(copies, attempts, time, dstId, _trackDestinations);
         if (_actor)
         {
             stat.AddDetail(port, copies, attempts, time);
@@ -181,13 +210,11 @@ public sealed class KeyStats<TKey>
         return stat;
     }
 
-    internal void Merge(KeyStats<TKey> other)
+    internal void Merge(KeyStats<TKey> other, int[] ids)
     {
         foreach ((TKey key, KeyStat stat) in other._map)
         {
-            ref KeyStat? mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out _);
-            mine ??= new KeyStat();
-            mine.Merge(stat);
+            Get(key, out _).Merge(stat, ids);
         }
     }
 }

@@ -15,6 +15,10 @@ namespace MailGuard.Parsing;
 public sealed class TrafficStats
 {
     private readonly AttemptTracker _attempts;
+    private readonly List<NetAddress> _destinationsById = [];
+    private readonly LastName _out = new();
+    private readonly LastName _in = new();
+    private readonly LastName _prefix = new();
 
     /// <summary>Creates empty statistics.</summary>
     /// <param name="options">Settings; defaults when null.</param>
@@ -74,27 +78,36 @@ public sealed class TrafficStats
         long clock = time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0;
         long attempts = port < 0 || _attempts.IsNew(p.Src, dst, p.Spt, p.Dpt, clock) ? 1 : 0;
 
-        All.Add(copies, attempts, time, dst, trackDestinations: true);
-        All.AddDetail(port, copies, attempts, time);
-        Timeline.Add(time, copies);
+        int dstId = -1;
         if (p.Has(NetfilterFields.Dst))
         {
-            Destinations.Add(dst, copies, attempts, time, dst, port);
+            KeyStat d = Destinations.Get(dst, out bool created);
+            if (created)
+            {
+                d.Id = _destinationsById.Count;
+                _destinationsById.Add(dst);
+            }
+
+            dstId = d.Id;
+            Destinations.Record(d, copies, attempts, time, -1, port);
         }
 
+        All.Add(copies, attempts, time, dstId, trackDestinations: true);
+        All.AddDetail(port, copies, attempts, time);
+        Timeline.Add(time, copies);
         if (p.Has(NetfilterFields.Src))
         {
-            Sources.Add(p.Src, copies, attempts, time, dst, port);
+            Sources.Add(p.Src, copies, attempts, time, dstId, port);
         }
 
         if (port >= 0)
         {
-            Ports.Add(p.Dpt, copies, attempts, time, dst, port);
+            Ports.Add(p.Dpt, copies, attempts, time, dstId, port);
         }
 
         if (record.Entry.Has(NetfilterFields.Uid))
         {
-            KeyStat uid = Uids.Add(record.Entry.Uid, copies, attempts, time, dst, port);
+            KeyStat uid = Uids.Add(record.Entry.Uid, copies, attempts, time, dstId, port);
             if (record.Entry.Has(NetfilterFields.Gid))
             {
                 uid.Gid = record.Entry.Gid;
@@ -102,21 +115,47 @@ public sealed class TrafficStats
         }
         else
         {
-            WithoutUid.Add(copies, attempts, time, dst, trackDestinations: true);
+            WithoutUid.Add(copies, attempts, time, dstId, trackDestinations: true);
             WithoutUid.AddDetail(port, copies, attempts, time);
         }
 
         ReadOnlySpan<byte> msg = record.Envelope.Message;
         ReadOnlySpan<byte> inName = record.Entry.In.Slice(msg);
         ReadOnlySpan<byte> outName = record.Entry.Out.Slice(msg);
-        OutInterfaces.Add(Name(outName), copies, attempts, time, dst, port);
-        KeyStat inStat = InInterfaces.Add(Name(inName), copies, attempts, time, dst, port);
-        Prefixes.Add(Name(record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, attempts, time, dst, port);
+        OutInterfaces.Record(_out.Stat(this, OutInterfaces, outName), copies, attempts, time, dstId, port);
+        KeyStat inStat = InInterfaces.Record(_in.Stat(this, InInterfaces, inName), copies, attempts, time, dstId, port);
+        Prefixes.Record(_prefix.Stat(this, Prefixes, record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, attempts, time, dstId, port);
         if (!inName.IsEmpty && !outName.IsEmpty)
         {
             inStat.AddSource(p.Src);
-            Forwarded.Add(copies, attempts, time, dst, trackDestinations: true);
+            Forwarded.Add(copies, attempts, time, dstId, trackDestinations: true);
             Forwarded.AddDetail(port, copies, attempts, time);
+        }
+    }
+
+    /// <summary>The KeyStat of the name a field had on the previous entry: most entries repeat it, so the bytes are compared, not hashed and looked up.</summary>
+    private sealed class LastName
+    {
+        private byte[] _bytes = new byte[64];
+        private int _length = -1;
+        private KeyStat? _stat;
+
+        public KeyStat Stat(TrafficStats owner, KeyStats<string> stats, ReadOnlySpan<byte> name)
+        {
+            if (_stat is not null && name.SequenceEqual(_bytes.AsSpan(0, _length)))
+            {
+                return _stat;
+            }
+
+            _stat = stats.Get(owner.Name(name), out _);
+            if (name.Length > _bytes.Length)
+            {
+                _bytes = new byte[name.Length];
+            }
+
+            name.CopyTo(_bytes);
+            _length = name.Length;
+            return _stat;
         }
     }
 
@@ -126,17 +165,33 @@ public sealed class TrafficStats
     public void Merge(TrafficStats other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        Destinations.Merge(other.Destinations);
-        Ports.Merge(other.Ports);
-        Uids.Merge(other.Uids);
-        WithoutUid.Merge(other.WithoutUid);
-        Sources.Merge(other.Sources);
-        OutInterfaces.Merge(other.OutInterfaces);
-        InInterfaces.Merge(other.InInterfaces);
-        Prefixes.Merge(other.Prefixes);
-        All.Merge(other.All);
+
+        // The other instance numbered its destinations its own way: map its ids to ours first.
+        int[] ids = new int[other._destinationsById.Count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            NetAddress address = other._destinationsById[i];
+            KeyStat mine = Destinations.Get(address, out bool created);
+            if (created)
+            {
+                mine.Id = _destinationsById.Count;
+                _destinationsById.Add(address);
+            }
+
+            ids[i] = mine.Id;
+        }
+
+        Destinations.Merge(other.Destinations, ids);
+        Ports.Merge(other.Ports, ids);
+        Uids.Merge(other.Uids, ids);
+        WithoutUid.Merge(other.WithoutUid, ids);
+        Sources.Merge(other.Sources, ids);
+        OutInterfaces.Merge(other.OutInterfaces, ids);
+        InInterfaces.Merge(other.InInterfaces, ids);
+        Prefixes.Merge(other.Prefixes, ids);
+        All.Merge(other.All, ids);
         Timeline.Merge(other.Timeline);
-        Forwarded.Merge(other.Forwarded);
+        Forwarded.Merge(other.Forwarded, ids);
     }
 
     /// <summary>Interns byte names (interfaces, prefixes): a name seen before costs no allocation, whatever its encoding.</summary>

@@ -134,8 +134,9 @@ public sealed record Advice(string Title, IReadOnlyList<string> Commands);
 /// </example>
 public sealed class SpamVerdict
 {
-    private SpamVerdict(VerdictClass cls, Confidence confidence, Actor? culprit, IReadOnlyList<Actor> actors, long attempts, long packets, bool uidLogged, DateTimeOffset? burst)
+    private SpamVerdict(KeyStat all, VerdictClass cls, Confidence confidence, Actor? culprit, IReadOnlyList<Actor> actors, long attempts, long packets, bool uidLogged, DateTimeOffset? burst)
     {
+        All = all;
         Class = cls;
         Confidence = confidence;
         Culprit = culprit;
@@ -148,6 +149,9 @@ public sealed class SpamVerdict
 
     /// <summary>The pattern.</summary>
     public VerdictClass Class { get; }
+
+    /// <summary>All selected entries (every port): attempts over time in <see cref="KeyStat.AttemptTimeline"/>.</summary>
+    public KeyStat All { get; }
 
     /// <summary>How sure.</summary>
     public Confidence Confidence { get; }
@@ -195,7 +199,7 @@ public sealed class SpamVerdict
 
         (VerdictClass cls, Confidence confidence) = culprit is null ? (VerdictClass.NothingSuspicious, Confidence.High) : Classify(culprit, total, options);
         DateTimeOffset? burst = cls is VerdictClass.NothingSuspicious or VerdictClass.RetryingClient || culprit is null ? null : Burst(culprit, options);
-        var verdict = new SpamVerdict(cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst);
+        var verdict = new SpamVerdict(stats.All, cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst);
         verdict.Headline = Text.Headline(verdict);
         verdict.Summary = Text.Summary(verdict, options);
         verdict.Advice = AdviceFor.Verdict(verdict, options);

@@ -65,8 +65,8 @@ public sealed class VerdictOptions
     /// <summary>User names of proxy and VPN daemons: their traffic is relayed for clients.</summary>
     public IReadOnlyCollection<string> ProxyUsers { get; init; } = ["proxy", "squid", "danted", "dante", "sockd", "3proxy", "tinyproxy", "privoxy", "debian-tor", "tor", "_tor", "haproxy", "openvpn", "nobody"];
 
-    /// <summary>User names of mail servers (the only users that should connect to port 25).</summary>
-    public IReadOnlyCollection<string> MailUsers { get; init; } = ["postfix", "Debian-exim", "exim", "mail", "smmsp", "_smtpd", "opensmtpd", "mailnull"];
+    /// <summary>User names of mail servers (the only users that should connect to port 25), in order of preference. Not <c>mail</c>: every Debian system has that user, mail server or not.</summary>
+    public IReadOnlyList<string> MailUsers { get; init; } = ["postfix", "Debian-exim", "exim", "_smtpd", "opensmtpd", "smmsp"];
 
     /// <summary>User names of web servers and PHP: a compromise there is a web application's.</summary>
     public IReadOnlyCollection<string> WebUsers { get; init; } = ["www-data", "apache", "nginx", "http", "wwwrun", "php-fpm", "lighttpd"];

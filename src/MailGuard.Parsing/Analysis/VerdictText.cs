@@ -110,7 +110,8 @@ internal static class AdviceFor
     {
         var steps = new List<Advice>();
         Actor? a = v.Culprit;
-        string? mailUser = o.UserNames.Values.FirstOrDefault(o.MailUsers.Contains);
+        var present = new HashSet<string>(o.UserNames.Values);
+        string? mailUser = o.MailUsers.FirstOrDefault(present.Contains);
         switch (v.Class)
         {
             case VerdictClass.DirectToMx when a is { Kind: ActorKind.User } && a.UserName is { } u && o.MailUsers.Contains(u):

@@ -811,6 +811,14 @@ public sealed class EnvelopeParser
         int msgStart = -1;
         bool inScratch = false;
         bool blob = false;
+        if (json.TrimEnd(" \t\r"u8) is not [.., (byte)'}'])
+        {
+            // Cut (a full disk, a partial write) or not one-line JSON at all (a pretty-printed file):
+            // told without letting the reader throw, which would allocate an exception per line.
+            SetBare(json, ref env);
+            return;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
