@@ -13,7 +13,11 @@ internal static class VerdictReport
 
     public static void Table(TextWriter w, SpamVerdict v, int top)
     {
-        w.WriteLine("VERDICT: " + v.Headline);
+        foreach (string line in Wrap("VERDICT: " + v.Headline, Width, "         "))
+        {
+            w.WriteLine(line);
+        }
+
         foreach (string line in Wrap(v.Summary, Width))
         {
             w.WriteLine(line);
@@ -26,7 +30,11 @@ internal static class VerdictReport
             int n = 1;
             foreach (Advice step in v.Advice)
             {
-                w.WriteLine(string.Create(s_ci, $"  {n++}. {step.Title}"));
+                foreach (string line in Wrap(string.Create(s_ci, $"  {n++}. {step.Title}"), Width, "     "))
+                {
+                    w.WriteLine(line);
+                }
+
                 foreach (string command in step.Commands)
                 {
                     w.WriteLine("     " + command);
@@ -64,8 +72,8 @@ internal static class VerdictReport
         return series;
     }
 
-    private const int ChartColumns = 60;
-    private const int ChartLabel = 18;
+    private const int ChartColumns = 58;
+    private const int ChartLabel = 21;
 
     /// <summary>One bar line per series (marks scaled to the series' own highest bucket), a time axis, and the burst marked.</summary>
     private static void Chart(TextWriter w, SpamVerdict v, List<(string Label, IReadOnlyList<TimeBucket> Buckets)> series)
@@ -73,7 +81,7 @@ internal static class VerdictReport
         const string Bars = " ▁▂▃▄▅▆▇█";
         IReadOnlyList<TimeBucket> axis = series[0].Buckets;
         TimeSpan width = axis.Count > 1 ? axis[1].Start - axis[0].Start : v.All.AttemptTimeline!.SuggestWidth(ChartColumns);
-        w.WriteLine(string.Create(s_ci, $"Mail connection attempts over time (a mark: {Duration(width)}; each line scaled to its own peak)"));
+        w.WriteLine(string.Create(s_ci, $"Attempts over time (a mark per {Duration(width)}; each line scaled to its own peak)"));
         foreach ((string label, IReadOnlyList<TimeBucket> buckets) in series)
         {
             long max = buckets.Max(b => b.Count);
@@ -129,7 +137,7 @@ internal static class VerdictReport
 
         if (v.MailPackets != v.MailAttempts)
         {
-            w.WriteLine(string.Create(s_ci, $"  ({v.MailAttempts:N0} attempts logged as {v.MailPackets:N0} packets: the sender's kernel retransmits a dropped SYN)"));
+            w.WriteLine(string.Create(s_ci, $"  ({v.MailAttempts:N0} attempts = {v.MailPackets:N0} logged packets: a dropped SYN is sent again)"));
         }
     }
 
@@ -298,19 +306,21 @@ internal static class VerdictReport
         : t.TotalHours >= 1 ? string.Create(s_ci, $"{t.TotalHours:0} h")
         : string.Create(s_ci, $"{t.TotalMinutes:0} min");
 
-    /// <summary>Words wrapped at <paramref name="width"/> columns.</summary>
-    public static IEnumerable<string> Wrap(string text, int width)
+    /// <summary>Words wrapped at <paramref name="width"/> columns; continuation lines start with <paramref name="indent"/>; leading spaces kept.</summary>
+    public static IEnumerable<string> Wrap(string text, int width, string indent = "")
     {
-        var line = new StringBuilder();
+        int lead = text.Length - text.TrimStart(' ').Length;
+        var line = new StringBuilder(new string(' ', lead));
         foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            if (line.Length > lead && line.Length + 1 + word.Length > width)
             {
                 yield return line.ToString();
-                line.Clear();
+                line.Clear().Append(indent);
+                lead = indent.Length;
             }
 
-            if (line.Length > 0)
+            if (line.Length > lead)
             {
                 line.Append(' ');
             }
@@ -318,7 +328,7 @@ internal static class VerdictReport
             line.Append(word);
         }
 
-        if (line.Length > 0)
+        if (line.Length > lead)
         {
             yield return line.ToString();
         }

@@ -107,7 +107,7 @@ public class SpamVerdictTests
         Assert.Equal(306, v.MailAttempts);
         Assert.Equal(new DateTimeOffset(2026, 11, 23, 2, 10, 0, TimeSpan.Zero), v.BurstStart);
         Assert.Equal("Direct-to-MX spam from uid 33 (www-data), high confidence", v.Headline);
-        Assert.StartsWith("uid 33 (www-data) made 98% of the blocked mail connections: 300 attempts (1,200 packets with retransmissions) to 200 different servers on port 25 between 02:10 and 02:25 (2026-11-23), up to 20 a minute — the pattern of a compromised web application", v.Summary, StringComparison.Ordinal);
+        Assert.StartsWith("uid 33 (www-data) made 98% of the logged mail connections: 300 attempts (1,200 packets with retransmissions) to 200 different servers on port 25 between 02:10 and 02:25 (2026-11-23), up to 20 a minute — the pattern of a compromised web application", v.Summary, StringComparison.Ordinal);
         Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner postfix -j REJECT --reject-with tcp-reset"));
         Assert.Contains(v.Advice, a => a.Commands.Any(c => c.StartsWith("find /var/www -name '*.php' -newermt '2026-11-23 01:10'", StringComparison.Ordinal)));
         Assert.Contains(v.Advice, a => a.Commands.Contains("apt install iptables-persistent && netfilter-persistent save"));

@@ -11,9 +11,9 @@ internal static class Text
     public static string Headline(SpamVerdict v) => v.Class switch
     {
         VerdictClass.DirectToMx => $"Direct-to-MX spam from {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
-        VerdictClass.ProxyRelay => $"A proxy or VPN relaying its clients' spam: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
-        VerdictClass.RelayAbuse => $"Abuse of a submission relay by {v.Culprit!.Label} (stolen credentials?), {Word(v.Confidence)} confidence",
-        VerdictClass.RetryingClient => $"A single client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
+        VerdictClass.ProxyRelay => $"Spam relayed for {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
+        VerdictClass.RelayAbuse => $"Relay abuse (stolen credentials?) by {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
+        VerdictClass.RetryingClient => $"One client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.Unclear => $"Mail traffic from {v.Culprit!.Label} that fits no known pattern, {Word(v.Confidence)} confidence",
         _ => v.MailAttempts == 0 ? "Nothing suspicious: no outgoing mail traffic was logged" : "Nothing suspicious",
     };
@@ -28,7 +28,7 @@ internal static class Text
         }
         else
         {
-            sb.Append(s_ci, $"{Capital(a.Label)} made {a.Share * 100:0}% of the blocked mail connections: {Attempts(a)} to ");
+            sb.Append(s_ci, $"{Capital(a.Label)} made {a.Share * 100:0}% of the logged mail connections: {Attempts(a)} to ");
             sb.Append(a.Stat.DistinctDestinations == 1 ? "1 server" : string.Create(s_ci, $"{a.Stat.DistinctDestinations:N0} different servers"));
             sb.Append(" on ").Append(PortList(a)).Append(Between(a.Stat.First, a.Stat.Last));
             if (a.PeakMinute is { } peak)
@@ -128,7 +128,7 @@ internal static class AdviceFor
             case VerdictClass.RelayAbuse when a is { Kind: ActorKind.User }:
                 steps.Add(OwnerBlock(a, null, [.. a.MailPorts.Keys.Where(p => p != 25)]));
                 steps.Add(FindProcess(a, a.MailPorts.Keys.Where(p => p != 25).DefaultIfEmpty((ushort)587).First(), v.BurstStart));
-                steps.Add(new Advice("Change the SMTP password the program uses (it is probably stolen) and look for the script", [
+                steps.Add(new Advice("Find the script and change its SMTP password (it is probably stolen)", [
                     $"grep -rIl --include='*.php' -e 'smtp' -e 'SMTPAuth' ~{a.UserName ?? a.Key} 2>/dev/null | head",
                 ]));
                 break;
