@@ -75,6 +75,33 @@ public class ScanBench
         return stats.All.Count;
     }
 
+    [Benchmark(Description = "LogScanner only (entries counted)")]
+    public async Task<long> ScanOnly()
+    {
+        var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero) } } });
+        await using var file = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        CountSink sink = await scanner.ScanAsync(file, default(CountSink)).ConfigureAwait(false);
+        if (sink.Entries != _expectedEntries)
+        {
+            throw new InvalidOperationException($"{sink.Entries} entries, loggen wrote {_expectedEntries}");
+        }
+
+        return sink.Entries;
+    }
+
+    private struct CountSink : ILogSink
+    {
+        public long Entries;
+
+        public void OnLine(LineKind kind, ref LogRecord record)
+        {
+            if (kind == LineKind.Entry)
+            {
+                Entries += record.Copies;
+            }
+        }
+    }
+
     private readonly struct StatsSink(TrafficStats stats) : ILogSink
     {
         public void OnLine(LineKind kind, ref LogRecord record)

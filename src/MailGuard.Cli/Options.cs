@@ -24,6 +24,44 @@ internal sealed class ScanSettings
 
     /// <summary>A passwd file for user names; null: /etc/passwd when it exists.</summary>
     public string? Passwd { get; init; }
+
+    /// <summary>The mail ports of the verdict (--mail-ports); null: the default.</summary>
+    public ushort[]? MailPorts { get; init; }
+
+    /// <summary>Verdict thresholds set with --set NAME=VALUE.</summary>
+    public IReadOnlyDictionary<string, double> Thresholds { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The verdict settings: defaults, then --mail-ports and --set.</summary>
+    public MailGuard.Parsing.VerdictOptions Verdict(IReadOnlyDictionary<uint, string> names, MailGuard.Parsing.LinuxFamily family)
+    {
+        var d = new MailGuard.Parsing.VerdictOptions();
+        int I(string name, int value) => Thresholds.TryGetValue(name, out double v) ? (int)v : value;
+        double D(string name, double value) => Thresholds.TryGetValue(name, out double v) ? v : value;
+        return new MailGuard.Parsing.VerdictOptions
+        {
+            UserNames = names,
+            Family = family,
+            MailPorts = MailPorts ?? d.MailPorts,
+            MinAttempts = I("min-attempts", d.MinAttempts),
+            DirectToMxMinDestinations = I("direct-min-destinations", d.DirectToMxMinDestinations),
+            DirectToMxMinPort25Share = D("direct-min-port25-share", d.DirectToMxMinPort25Share),
+            RelayMinSubmissionShare = D("relay-min-submission-share", d.RelayMinSubmissionShare),
+            RelayMaxDestinations = I("relay-max-destinations", d.RelayMaxDestinations),
+            RelayMinAttempts = I("relay-min-attempts", d.RelayMinAttempts),
+            RetryMaxDestinations = I("retry-max-destinations", d.RetryMaxDestinations),
+            RetryMinAttempts = I("retry-min-attempts", d.RetryMinAttempts),
+            ProxyMinClients = I("proxy-min-clients", d.ProxyMinClients),
+            QuietMaxPerMinute = I("quiet-max-per-minute", d.QuietMaxPerMinute),
+            BurstMinPerMinute = I("burst-min-per-minute", d.BurstMinPerMinute),
+        };
+    }
+
+    /// <summary>The names --set accepts.</summary>
+    public static readonly string[] ThresholdNames =
+    [
+        "min-attempts", "direct-min-destinations", "direct-min-port25-share", "relay-min-submission-share", "relay-max-destinations",
+        "relay-min-attempts", "retry-max-destinations", "retry-min-attempts", "proxy-min-clients", "quiet-max-per-minute", "burst-min-per-minute",
+    ];
 }
 
 /// <summary>Reads the values of --port, --since and --until.</summary>
@@ -75,6 +113,28 @@ internal static class Options
         }
 
         ports = [.. set];
+        return true;
+    }
+
+    /// <summary>--set NAME=VALUE pairs: known threshold names, non-negative numbers.</summary>
+    public static bool TryThresholds(string[]? values, out Dictionary<string, double> thresholds, [NotNullWhen(false)] out string? error)
+    {
+        thresholds = [];
+        error = null;
+        foreach (string value in values ?? [])
+        {
+            int eq = value.IndexOf('=', StringComparison.Ordinal);
+            string name = eq < 0 ? value : value[..eq].Trim();
+            if (eq < 0 || Array.IndexOf(ScanSettings.ThresholdNames, name) < 0
+                || !double.TryParse(value[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || number < 0 || double.IsInfinity(number))
+            {
+                error = $"--set: '{value}' is not NAME=NUMBER with a NAME of {string.Join(", ", ScanSettings.ThresholdNames)}";
+                return false;
+            }
+
+            thresholds[name] = number;
+        }
+
         return true;
     }
 

@@ -65,6 +65,14 @@ public static class Program
         {
             Description = "Read user names from this passwd file (another machine's /etc/passwd) instead of /etc/passwd.",
         };
+        var mailPorts = new Option<string[]>("--mail-ports")
+        {
+            Description = "The ports the verdict counts as mail (default 25,465,587,2525): numbers or names, comma-separated.",
+        };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Change a verdict threshold, e.g. --set direct-min-destinations=100 (names and defaults: docs/verdict.md).",
+        };
         var list = new Option<bool>("--list")
         {
             Description = "Print one line per selected entry instead of the report.",
@@ -92,6 +100,8 @@ public static class Program
             since,
             until,
             passwd,
+            mailPorts,
+            set,
             list,
         };
         root.SetAction(async (result, ct) =>
@@ -107,7 +117,9 @@ public static class Program
             DateTimeOffset now = DateTimeOffset.Now;
             if (!Options.TryPorts(result.GetValue(port), out ushort[]? ports, out string? error)
                 || !Options.TryTime("--since", result.GetValue(since), now, out DateTimeOffset? from, out error)
-                || !Options.TryTime("--until", result.GetValue(until), now, out DateTimeOffset? to, out error))
+                || !Options.TryTime("--until", result.GetValue(until), now, out DateTimeOffset? to, out error)
+                || !Options.TryPorts(result.GetValue(mailPorts), out ushort[]? mail, out error)
+                || !Options.TryThresholds(result.GetValue(set), out Dictionary<string, double> thresholds, out error))
             {
                 await stderr.WriteLineAsync($"mgscan: {error}").ConfigureAwait(false);
                 return ExitCode.Error;
@@ -132,6 +144,8 @@ public static class Program
                 Since = from,
                 Until = to,
                 Passwd = result.GetValue(passwd),
+                MailPorts = mail,
+                Thresholds = thresholds,
             };
             using CancellationTokenSource signals = Scan.CancelOnSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);

@@ -64,7 +64,7 @@ internal static class Report
 
     public static string PortName(int port) => s_services.TryGetValue(port, out string? name) ? $"{port} {name}" : port.ToString(CultureInfo.InvariantCulture);
 
-    public static void Table(TextWriter w, TrafficStats s, ScanTotals t, int top)
+    public static void Table(TextWriter w, TrafficStats s, ScanTotals t, int top, IReadOnlyDictionary<uint, string> names)
     {
         var ci = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(ci, $"{t.Entries:N0} blocked connection entries in {t.Lines:N0} lines ({t.Bytes / 1048576.0:N1} MiB)"));
@@ -77,7 +77,7 @@ internal static class Report
             }
         }
 
-        Section(w, "Local users (UID)", s.Uids.Top(top), k => k.ToString(ci), s.All.Count, s.WithoutUid.Count > 0 ? ("no UID", s.WithoutUid) : null);
+        Section(w, "Local users (UID)", s.Uids.Top(top), k => names.TryGetValue(k, out string? n) ? string.Create(ci, $"{k} ({n})") : k.ToString(ci), s.All.Count, s.WithoutUid.Count > 0 ? ("no UID", s.WithoutUid) : null);
         Section(w, "Destination ports", s.Ports.Top(top), k => PortName(k), s.All.Count, null);
         Section(w, "Sources (SRC)", s.Sources.Top(top), k => k.ToString(), s.All.Count, null);
         Section(w, "Destinations (DST)", s.Destinations.Top(top), k => k.ToString(), s.All.Count, null);

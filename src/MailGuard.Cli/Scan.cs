@@ -84,11 +84,8 @@ internal static class Scan
 
             if (!settings.List)
             {
-                SpamVerdict verdict = SpamVerdict.Analyze(stats, new VerdictOptions
-                {
-                    UserNames = Names(settings.Passwd, stderr, ref failed),
-                    Family = Family(settings.Inputs, settings.Passwd is not null),
-                });
+                IReadOnlyDictionary<uint, string> names = Names(settings.Passwd, stderr, ref failed);
+                SpamVerdict verdict = SpamVerdict.Analyze(stats, settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)));
                 switch (settings.Format)
                 {
                     case "json":
@@ -101,7 +98,7 @@ internal static class Scan
                     default:
                         VerdictReport.Table(outWriter, verdict, settings.Top);
                         outWriter.WriteLine();
-                        Report.Table(outWriter, stats, scanner.Totals, settings.Top);
+                        Report.Table(outWriter, stats, scanner.Totals, settings.Top, names);
                         break;
                 }
             }

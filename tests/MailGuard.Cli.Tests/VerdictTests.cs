@@ -51,6 +51,21 @@ public class VerdictTests
     }
 
     [Fact]
+    public void Mgscan_SetAndMailPorts_ChangeTheVerdict()
+    {
+        (int code, string stdout, _) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--passwd", "samples/logs/passwd", "--set", "direct-min-destinations=5000");
+        Assert.Equal(0, code);
+        Assert.StartsWith("VERDICT: Mail traffic from uid 33 (www-data) that fits no known pattern", stdout, StringComparison.Ordinal); // 1,553 servers are no longer a wide fan-out
+
+        (_, stdout, _) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--passwd", "samples/logs/passwd", "--mail-ports", "submission");
+        Assert.StartsWith("VERDICT: Nothing suspicious\nuid 0 (root) made 100% of the logged mail connections: 1 attempt (5 packets", stdout, StringComparison.Ordinal);
+
+        (code, _, string stderr) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--set", "fanout=3");
+        Assert.Equal(2, code);
+        Assert.Contains("mgscan: --set: 'fanout=3' is not NAME=NUMBER with a NAME of min-attempts, direct-min-destinations", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Mgscan_MissingPasswdFile_SaysSoAndExits2()
     {
         (int code, string stdout, string stderr) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--passwd", "no/such/passwd");

@@ -65,8 +65,8 @@ internal static class Text
 
     private static string Attempts(Actor a) =>
         a.MailPackets == a.MailAttempts
-            ? string.Create(s_ci, $"{a.MailAttempts:N0} attempts")
-            : string.Create(s_ci, $"{a.MailAttempts:N0} attempts ({a.MailPackets:N0} packets with retransmissions)");
+            ? string.Create(s_ci, $"{a.MailAttempts:N0} attempt{(a.MailAttempts == 1 ? "" : "s")}")
+            : string.Create(s_ci, $"{a.MailAttempts:N0} attempt{(a.MailAttempts == 1 ? "" : "s")} ({a.MailPackets:N0} packets with retransmissions)");
 
     private static string PortList(Actor a)
     {
