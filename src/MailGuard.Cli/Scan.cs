@@ -11,9 +11,17 @@ internal static class Scan
 
     private readonly struct StatsSink(TrafficStats stats, TextWriter? list) : ILogSink
     {
+        public TrafficStats Stats => stats;
+
         public void OnLine(LineKind kind, ref LogRecord record)
         {
-            if (kind != LineKind.Entry) // Excluded and Duplicate lines are counted in the totals only
+            if (kind == LineKind.Duplicate && record.Status == NetfilterParseStatus.Entry)
+            {
+                stats.Observe(ref record); // counted elsewhere, but its retransmissions must not look like new attempts
+                return;
+            }
+
+            if (kind != LineKind.Entry) // Excluded lines are counted in the totals only
             {
                 return;
             }
@@ -44,23 +52,39 @@ internal static class Scan
         var stats = new TrafficStats();
         Stream stdout = StandardStream(1, FileAccess.Write);
         var outWriter = new StreamWriter(stdout, Report.Utf8, 1 << 16);
+        var parser = new LogLineParserOptions
+        {
+            Filter = settings.Filter,
+            Ports = settings.Ports,
+            Since = settings.Since,
+            Until = settings.Until,
+            Envelope = new EnvelopeOptions { AssumedOffset = TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow) },
+        };
         var scanner = new LogScanner(new LogScannerOptions
         {
             Waiting = settings.List ? outWriter.Flush : null, // --list on a live stream shows each entry as it comes
-            Parser = new LogLineParserOptions
-            {
-                Filter = settings.Filter,
-                Ports = settings.Ports,
-                Since = settings.Since,
-                Until = settings.Until,
-                Envelope = new EnvelopeOptions { AssumedOffset = TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow) },
-            },
+            Parser = parser,
         });
+        ScanTotals totals = scanner.Totals;
         bool failed = false;
         var inputs = new List<LogInput>();
         try
         {
-            foreach (string name in settings.Inputs)
+            string? big = ParallelCandidate(settings);
+            if (big is not null)
+            {
+                try
+                {
+                    (stats, totals) = ScanInParallel(big, parser, ct);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"mgscan: {big}: {Reason(e)}");
+                    failed = true;
+                }
+            }
+
+            foreach (string name in big is null ? settings.Inputs : [])
             {
                 if (Open(name, stderr) is { } input)
                 {
@@ -72,7 +96,11 @@ internal static class Scan
                 }
             }
 
-            await scanner.ScanAsync(inputs, new StatsSink(stats, settings.List ? outWriter : null), ct).ConfigureAwait(false);
+            if (big is null)
+            {
+                await scanner.ScanAsync(inputs, new StatsSink(stats, settings.List ? outWriter : null), ct).ConfigureAwait(false);
+            }
+
             foreach (LogInput input in inputs)
             {
                 if (input.Error is { } e && !(e is IOException io && IsBrokenPipe(io)))
@@ -90,7 +118,7 @@ internal static class Scan
                 {
                     case "json":
                         await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                        Report.Json(stdout, stats, scanner.Totals, settings.Top, verdict);
+                        Report.Json(stdout, stats, totals, settings.Top, verdict);
                         break;
                     case "csv":
                         Report.Csv(outWriter, stats, settings.Top);
@@ -98,13 +126,13 @@ internal static class Scan
                     default:
                         VerdictReport.Table(outWriter, verdict, settings.Top);
                         outWriter.WriteLine();
-                        Report.Table(outWriter, stats, scanner.Totals, settings.Top, names);
+                        Report.Table(outWriter, stats, totals, settings.Top, names);
                         break;
                 }
             }
             else
             {
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {scanner.Totals.Lines:N0} lines, {scanner.Totals.Entries:N0} entries{Report.Skipped(scanner.Totals)}"));
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {totals.Lines:N0} lines, {totals.Entries:N0} entries{Report.Skipped(totals)}"));
             }
 
             await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -121,7 +149,59 @@ internal static class Scan
             }
         }
 
-        return failed ? Program.ExitCode.Error : scanner.Totals.Entries > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
+        return failed ? Program.ExitCode.Error : totals.Entries > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
+    }
+
+    /// <summary>A single large, regular, uncompressed file (the report, not --list): read in parallel chunks on all cores.</summary>
+    private static string? ParallelCandidate(ScanSettings settings)
+    {
+        if (settings.List || settings.Inputs is not [var name] || name == "-" || Environment.ProcessorCount < 2)
+        {
+            return null;
+        }
+
+        try
+        {
+            var info = new FileInfo(name);
+            if (!info.Exists || info.Length < (16 << 20) || (info.Attributes & FileAttributes.Directory) != 0)
+            {
+                return null;
+            }
+
+            using FileStream f = info.OpenRead();
+            Span<byte> magic = stackalloc byte[2];
+            return f.Read(magic) == 2 && magic[0] == 0x1F && magic[1] == 0x8B ? null : name; // gzip cannot be cut
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // the normal path reports it
+        }
+    }
+
+    private static (TrafficStats Stats, ScanTotals Totals) ScanInParallel(string path, LogLineParserOptions parser, CancellationToken ct)
+    {
+        var options = new LogScannerOptions
+        {
+            Parser = new LogLineParserOptions
+            {
+                Filter = parser.Filter,
+                Ports = parser.Ports,
+                Since = parser.Since,
+                Until = parser.Until,
+                Envelope = new EnvelopeOptions { AssumedOffset = parser.Envelope.AssumedOffset, ReferenceTime = File.GetLastWriteTimeUtc(path) },
+            },
+        };
+        IReadOnlyList<ChunkResult<StatsSink>> chunks = ParallelScan.File(path, () => new StatsSink(new TrafficStats(), null), options, cancellationToken: ct);
+        TrafficStats stats = chunks[0].Sink.Stats;
+        var totals = new ScanTotals();
+        totals.Add(chunks[0].Totals);
+        for (int i = 1; i < chunks.Count; i++)
+        {
+            stats.Merge(chunks[i].Sink.Stats);
+            totals.Add(chunks[i].Totals);
+        }
+
+        return (stats, totals);
     }
 
     /// <summary>User names from --passwd, or from /etc/passwd when it exists (the logs are this machine's).</summary>

@@ -33,7 +33,7 @@ public enum LineKind : byte
     /// <summary>A line holding a NUL byte (a binary file, a log cut by a crash): not parsed.</summary>
     Binary,
 
-    /// <summary>A netfilter line that another input of the same scan already gave (Debian writes kernel lines to both <c>kern.log</c> and <c>syslog</c>); not counted again.</summary>
+    /// <summary>A netfilter line that another input of the same scan already gave (Debian writes kernel lines to both <c>kern.log</c> and <c>syslog</c>), or the lead-in of a <see cref="ParallelScan"/> chunk; not counted again.</summary>
     Duplicate,
 }
 

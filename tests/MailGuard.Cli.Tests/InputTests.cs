@@ -324,6 +324,35 @@ public class InputTests
     }
 
     [Fact]
+    public async Task Mgscan_LargeFile_ReadInParallelChunks_EqualsTheSequentialStream()
+    {
+        using var dir = new TempDir();
+        string big = Path.Combine(dir.Path, "big.log");
+        await using (FileStream f = File.Create(big))
+        {
+            for (int i = 0; i < 1100; i++)
+            {
+                f.Write(KernLog); // 18 MB: over the 16 MiB from which mgscan cuts a file into chunks
+            }
+        }
+
+        File.SetLastWriteTimeUtc(big, new DateTime(2026, 11, 24, 0, 0, 0, DateTimeKind.Utc));
+        (int code, string parallel, _) = MgscanTests.Run(null, "--format", "json", big);
+        Assert.Equal(0, code);
+        using Process p = Start("--format", "json");
+        Task<string> sequential = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await p.StandardInput.BaseStream.WriteAsync(await File.ReadAllBytesAsync(big, TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
+        p.StandardInput.Close();
+        Assert.True(p.WaitForExit(60_000));
+        JsonElement a = JsonDocument.Parse(parallel).RootElement, b = JsonDocument.Parse(await sequential).RootElement;
+        Assert.Equal(55 * 1100, a.GetProperty("totals").GetProperty("entries").GetInt64());
+        foreach (string field in new[] { "totals", "ports", "uids", "sources", "destinations", "actors" })
+        {
+            Assert.Equal(b.GetProperty(field).GetRawText(), a.GetProperty(field).GetRawText());
+        }
+    }
+
+    [Fact]
     public void Mgscan_Version_PrintsIt()
     {
         (int code, string stdout, _) = MgscanTests.Run(null, "--version");

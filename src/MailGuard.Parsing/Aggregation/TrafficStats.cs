@@ -133,6 +133,21 @@ public sealed class TrafficStats
         }
     }
 
+    /// <summary>
+    /// Remembers the flow of an entry that is counted elsewhere (a <see cref="LineKind.Duplicate"/>: the
+    /// same line in another input, or the lead-in of a parallel chunk), so that its retransmissions are not
+    /// taken for new attempts. Counts nothing.
+    /// </summary>
+    /// <param name="record">The parsed line.</param>
+    public void Observe(ref LogRecord record)
+    {
+        ref readonly NetfilterPacket p = ref record.Entry.Packet;
+        if (p.Has(NetfilterFields.Ports))
+        {
+            _attempts.IsNew(p.Src, p.Dst, p.Spt, p.Dpt, record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0);
+        }
+    }
+
     /// <summary>The KeyStat of the name a field had on the previous entry: most entries repeat it, so the bytes are compared, not hashed and looked up.</summary>
     private sealed class LastName
     {

@@ -104,6 +104,7 @@ public sealed class LogScanner
 {
     private readonly LogLineParser _parser;
     private readonly LogScannerOptions _options;
+    private LineSource? _spanSource;
     private readonly int _maxLine;
 
     /// <summary>Creates a scanner.</summary>
@@ -264,14 +265,14 @@ public sealed class LogScanner
         }
     }
 
-    /// <summary>Scans bytes already in memory (every line, the last one even without a newline).</summary>
+    /// <summary>Scans bytes already in memory (every line, the last one even without a newline); consecutive calls continue one log (a <c>last message repeated</c> notice may follow the previous call's entry).</summary>
     /// <typeparam name="TSink">The consumer.</typeparam>
     /// <param name="data">The log text.</param>
     /// <param name="sink">The consumer.</param>
     public void Scan<TSink>(ReadOnlySpan<byte> data, ref TSink sink)
         where TSink : ILogSink
     {
-        using var source = new LineSource(_parser, _maxLine, Totals);
+        LineSource source = _spanSource ??= new LineSource(_parser, _maxLine, Totals); // kept: consecutive calls continue one log
         while (data.Length > 0)
         {
             int nl = data.IndexOf((byte)'\n');
