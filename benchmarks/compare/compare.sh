@@ -5,7 +5,8 @@
 #   benchmarks/compare/compare.sh [SIZE] [OUT]       SIZE: 1GiB (default), 256MiB, ...; OUT: /tmp/mailguard-compare
 #
 # Needs: the .NET SDK, hyperfine, ripgrep, mawk, python3 (installed with apt-get when missing and root).
-# The generated logs (2 x SIZE) are deleted at the end.
+# The generated logs (2 x SIZE) are deleted at the end. Output goes to a pipe (--output=pipe): GNU grep
+# stops at the first match when its output is /dev/null, which would time nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-1GiB}
@@ -48,7 +49,7 @@ done
 
 echo "== timing (hyperfine, warm page cache)" >&2
 for f in entries30 entries100; do
-  hyperfine -N --warmup 1 --runs 5 --export-json "$out/$f.hyperfine.json" \
+  hyperfine -N --output=pipe --warmup 1 --runs 5 --export-json "$out/$f.hyperfine.json" \
     -n cat "cat $out/$f.log" \
     -n "rg -c" "rg -c 'IPTABLES TCP-OUT' $out/$f.log" \
     -n "grep -c" "env LC_ALL=C grep -c 'IPTABLES TCP-OUT' $out/$f.log" \

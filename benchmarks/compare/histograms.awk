@@ -2,11 +2,9 @@
 # destination port, per UID) over "IPTABLES TCP-OUT <port>:" entries. Usage: mawk -f histograms.awk FILE
 /IPTABLES TCP-OUT [0-9]+:IN=/ {
     dst = ""; dpt = ""; uid = "-"
-    for (i = 1; i <= NF; i++) {
-        if (substr($i, 1, 4) == "DST=") dst = substr($i, 5)
-        else if (substr($i, 1, 4) == "DPT=") dpt = substr($i, 5)
-        else if (substr($i, 1, 4) == "UID=") uid = substr($i, 5)
-    }
+    if (match($0, / DST=[^ ]+/)) dst = substr($0, RSTART + 5, RLENGTH - 5)
+    if (match($0, / DPT=[0-9]+/)) dpt = substr($0, RSTART + 5, RLENGTH - 5)
+    if (match($0, / UID=[0-9]+/)) uid = substr($0, RSTART + 5, RLENGTH - 5)
     entries++; d[dst]++; p[dpt]++; u[uid]++
 }
 END {

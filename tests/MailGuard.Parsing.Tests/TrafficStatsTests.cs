@@ -102,4 +102,38 @@ public class TrafficStatsTests
         Assert.Equal(55 * 101, stats.All.Count);
         Assert.NotEmpty(data);
     }
+
+    [Fact]
+    public void Top_OfManyKeys_EqualsTheHeadOfTheFullSort()
+    {
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < 300; i++)
+        {
+            for (int copy = 0; copy <= i % 7; copy++) // counts 1..7: many ties, broken by address order
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"2026-11-23T02:00:00+00:00 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.{i / 256}.{i % 256} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID={copy} DF PROTO=TCP SPT={40000 + i} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33\n");
+            }
+        }
+
+        var stats = new TrafficStats();
+        var sink = new Sink(stats);
+        new LogScanner().Scan(System.Text.Encoding.ASCII.GetBytes(text.ToString()), ref sink);
+        var all = stats.Destinations.Top();
+        Assert.Equal(300, all.Count);
+        foreach (int n in new[] { 1, 3, 10, 50 })
+        {
+            Assert.Equal(all.Take(n).Select(p => (p.Key, p.Value.Count)), stats.Destinations.Top(n).Select(p => (p.Key, p.Value.Count)));
+        }
+    }
+
+    private readonly struct Sink(TrafficStats stats) : ILogSink
+    {
+        public void OnLine(LineKind kind, ref LogRecord record)
+        {
+            if (kind == LineKind.Entry)
+            {
+                stats.Add(ref record);
+            }
+        }
+    }
 }

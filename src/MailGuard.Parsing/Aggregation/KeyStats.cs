@@ -13,7 +13,10 @@ public sealed class KeyStat
 {
     private IdSet? _destinations; // dense destination ids of the owning TrafficStats
     private HashSet<NetAddress>? _sources;
-    private Dictionary<ushort, PortCount>? _ports;
+    private ushort[]? _portKeys; // an actor uses few ports: a short list, the last one used first
+    private PortCount[]? _portCounts;
+    private int _portCount;
+    private int _lastPort;
 
     /// <summary>Entries with this key (logged packets).</summary>
     public long Count { get; private set; }
@@ -26,7 +29,24 @@ public sealed class KeyStat
     public long Attempts { get; private set; }
 
     /// <summary>For actor keys (UIDs, sources, interfaces): packets and attempts per destination port; otherwise null.</summary>
-    public IReadOnlyDictionary<ushort, PortCount>? Ports => _ports;
+    public IReadOnlyDictionary<ushort, PortCount>? Ports
+    {
+        get
+        {
+            if (_portKeys is null)
+            {
+                return null;
+            }
+
+            var ports = new Dictionary<ushort, PortCount>(_portCount);
+            for (int i = 0; i < _portCount; i++)
+            {
+                ports[_portKeys[i]] = _portCounts![i];
+            }
+
+            return ports;
+        }
+    }
 
     /// <summary>For actor keys: connection attempts over time (per minute); otherwise null.</summary>
     public Timeline? AttemptTimeline { get; private set; }
@@ -72,6 +92,36 @@ public sealed class KeyStat
         }
     }
 
+    private ref PortCount PortSlot(ushort port)
+    {
+        if (_portKeys is not null)
+        {
+            if (_lastPort < _portCount && _portKeys[_lastPort] == port)
+            {
+                return ref _portCounts![_lastPort];
+            }
+
+            for (int i = 0; i < _portCount; i++)
+            {
+                if (_portKeys[i] == port)
+                {
+                    _lastPort = i;
+                    return ref _portCounts![i];
+                }
+            }
+        }
+
+        if (_portKeys is null || _portCount == _portKeys.Length)
+        {
+            Array.Resize(ref _portKeys, Math.Max(4, _portCount * 2));
+            Array.Resize(ref _portCounts, _portKeys.Length);
+        }
+
+        _portKeys[_portCount] = port;
+        _lastPort = _portCount++;
+        return ref _portCounts![_lastPort];
+    }
+
     internal void AddSource(NetAddress src) => (_sources ??= []).Add(src);
 
     /// <summary>The per-port counts and attempt timeline of an actor key.</summary>
@@ -79,7 +129,7 @@ public sealed class KeyStat
     {
         if (port >= 0)
         {
-            ref PortCount pc = ref CollectionsMarshal.GetValueRefOrAddDefault(_ports ??= [], (ushort)port, out _);
+            ref PortCount pc = ref PortSlot((ushort)port);
             pc = new PortCount(pc.Packets + copies, pc.Attempts + attempts);
         }
 
@@ -95,13 +145,11 @@ public sealed class KeyStat
         Count += other.Count;
         Attempts += other.Attempts;
         Gid = other.Gid ?? Gid;
-        if (other._ports is not null)
+        for (int i = 0; i < other._portCount; i++)
         {
-            foreach ((ushort port, PortCount pc) in other._ports)
-            {
-                ref PortCount mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_ports ??= [], port, out _);
-                mine = new PortCount(mine.Packets + pc.Packets, mine.Attempts + pc.Attempts);
-            }
+            PortCount pc = other._portCounts![i];
+            ref PortCount mine = ref PortSlot(other._portKeys![i]);
+            mine = new PortCount(mine.Packets + pc.Packets, mine.Attempts + pc.Attempts);
         }
 
         if (other.AttemptTimeline is not null)
@@ -165,12 +213,41 @@ public sealed class KeyStats<TKey>
     /// <returns>The sorted list.</returns>
     public IReadOnlyList<KeyValuePair<TKey, KeyStat>> Top(int top = 0)
     {
-        var list = new List<KeyValuePair<TKey, KeyStat>>(_map);
-        list.Sort(static (a, b) =>
+        static int Order(KeyValuePair<TKey, KeyStat> a, KeyValuePair<TKey, KeyStat> b)
         {
             int c = b.Value.Count.CompareTo(a.Value.Count);
             return c != 0 ? c : Comparer<TKey>.Default.Compare(a.Key, b.Key);
-        });
+        }
+
+        List<KeyValuePair<TKey, KeyStat>> list;
+        if (top > 0 && _map.Count > 4 * top)
+        {
+            // A few of many (the top 10 of 100,000 destinations): keep the best in a heap, sort only those.
+            var heap = new PriorityQueue<KeyValuePair<TKey, KeyStat>, KeyValuePair<TKey, KeyStat>>(top + 1, Comparer<KeyValuePair<TKey, KeyStat>>.Create(static (a, b) => Order(b, a)));
+            foreach (KeyValuePair<TKey, KeyStat> pair in _map)
+            {
+                if (heap.Count < top)
+                {
+                    heap.Enqueue(pair, pair);
+                }
+                else if (Order(pair, heap.Peek()) < 0)
+                {
+                    heap.DequeueEnqueue(pair, pair);
+                }
+            }
+
+            list = new List<KeyValuePair<TKey, KeyStat>>(heap.Count);
+            while (heap.TryDequeue(out KeyValuePair<TKey, KeyStat> pair, out _))
+            {
+                list.Add(pair);
+            }
+        }
+        else
+        {
+            list = new List<KeyValuePair<TKey, KeyStat>>(_map);
+        }
+
+        list.Sort(Order);
         if (top > 0 && list.Count > top)
         {
             list.RemoveRange(top, list.Count - top);
