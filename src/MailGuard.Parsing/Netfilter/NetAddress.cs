@@ -532,6 +532,19 @@ public readonly struct NetAddress : IEquatable<NetAddress>, IComparable<NetAddre
     /// <returns>The address text.</returns>
     public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
 
+    /// <summary>A well-mixed 64-bit hash of family and bits (for fingerprints of flows).</summary>
+    internal ulong Hash64 => Mix64(_hi ^ Mix64(_lo ^ ((ulong)_family << 56)));
+
+    /// <summary>The murmur3 finaliser: every input bit moves every output bit.</summary>
+    internal static ulong Mix64(ulong x)
+    {
+        x ^= x >> 33;
+        x *= 0xFF51AFD7ED558CCDUL;
+        x ^= x >> 33;
+        x *= 0xC4CEB9FE1A85EC53UL;
+        return x ^ (x >> 33);
+    }
+
     /// <summary>Value equality: same family and same bits.</summary>
     /// <param name="other">The address to compare with.</param>
     /// <returns>True when equal.</returns>
