@@ -54,6 +54,7 @@ internal static class Scan
         var outWriter = new StreamWriter(stdout, Report.Utf8, 1 << 16);
         var parser = new LogLineParserOptions
         {
+            SkipOtherLines = true, // the report needs entries only
             Filter = settings.Filter,
             Ports = settings.Ports,
             Since = settings.Since,
@@ -184,6 +185,7 @@ internal static class Scan
         {
             Parser = new LogLineParserOptions
             {
+                SkipOtherLines = parser.SkipOtherLines,
                 Filter = parser.Filter,
                 Ports = parser.Ports,
                 Since = parser.Since,

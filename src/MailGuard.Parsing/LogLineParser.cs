@@ -55,6 +55,14 @@ public sealed class LogLineParserOptions
     /// <summary>When set, entries after this instant, or without an absolute time, are <see cref="LineKind.Excluded"/>.</summary>
     public DateTimeOffset? Until { get; init; }
 
+    /// <summary>
+    /// When true, a line that cannot hold a netfilter entry — no <c>IN=</c> in it, and not a repeat notice,
+    /// a journal blob, a JSON record or a separator — comes back as <see cref="LineKind.Other"/> without
+    /// its envelope being parsed (its <see cref="LogRecord.Envelope"/> is empty). Saves the envelope parse
+    /// of most lines of a mixed syslog; leave it false when the sink wants the other lines' time or text.
+    /// </summary>
+    public bool SkipOtherLines { get; init; }
+
     /// <summary>The same settings with another envelope (e.g. another reference time for another file).</summary>
     /// <param name="envelope">The envelope settings.</param>
     /// <returns>A copy.</returns>
@@ -62,6 +70,7 @@ public sealed class LogLineParserOptions
     {
         Filter = Filter,
         Envelope = envelope,
+        SkipOtherLines = SkipOtherLines,
         Ports = Ports,
         Since = Since,
         Until = Until,
@@ -111,6 +120,7 @@ public sealed class LogLineParser
     private readonly long _since;
     private readonly long _until;
     private readonly bool _timeBounded;
+    private readonly bool _skipOther;
 
     /// <summary>Creates a parser.</summary>
     /// <param name="options">The filter and the envelope settings; defaults when null.</param>
@@ -130,6 +140,7 @@ public sealed class LogLineParser
         }
 
         _timeBounded = options.Since is not null || options.Until is not null;
+        _skipOther = options.SkipOtherLines;
         _since = options.Since?.UtcTicks ?? long.MinValue;
         _until = options.Until?.UtcTicks ?? long.MaxValue;
     }
@@ -148,6 +159,11 @@ public sealed class LogLineParser
     {
         record = default;
         record.RulePort = -1;
+        if (_skipOther && CannotBeEntry(line))
+        {
+            return LineKind.Other;
+        }
+
         _envelope.Parse(line, out record.Envelope);
         switch (record.Envelope.Kind)
         {
@@ -187,6 +203,23 @@ public sealed class LogLineParser
         }
 
         return IsExcluded(ref record) ? LineKind.Excluded : LineKind.Entry;
+    }
+
+    /// <summary>No netfilter text, and nothing the envelope parser treats specially (see <see cref="LogLineParserOptions.SkipOtherLines"/>).</summary>
+    private static bool CannotBeEntry(ReadOnlySpan<byte> line)
+    {
+        if (line.IndexOf("IN="u8) >= 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> t = line.TrimStart(" \t\u001e"u8);
+        if (t.IsEmpty || t[0] == (byte)'{' || t[0] == (byte)'-' || t.StartsWith("data:"u8))
+        {
+            return false; // separators, empty lines, journal JSON (a MESSAGE byte array hides "IN=")
+        }
+
+        return line.IndexOf("repeated"u8) < 0 && line.IndexOf("blob data]"u8) < 0;
     }
 
     private bool IsExcluded(ref LogRecord record)

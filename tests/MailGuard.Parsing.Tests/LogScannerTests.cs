@@ -183,6 +183,24 @@ public class LogScannerTests
         return ms.ToArray();
     }
 
+    [Fact]
+    public void SkipOtherLines_CountsTheSameAsAFullParse_OnEverySample()
+    {
+        foreach (string file in Directory.GetFiles(Repo.Samples).Where(f => !f.EndsWith(".md", StringComparison.Ordinal)))
+        {
+            byte[] data = File.ReadAllBytes(file);
+            var full = new LogScanner(Options());
+            var fullSink = new CountingSink();
+            full.Scan(data, ref fullSink);
+            var fast = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { SkipOtherLines = true, Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero) } } });
+            var fastSink = new CountingSink();
+            fast.Scan(data, ref fastSink);
+            string name = Path.GetFileName(file);
+            Assert.True(fullSink.Equals(fastSink), name);
+            Assert.Equal((full.Totals.Lines, full.Totals.Entries, full.Totals.OtherPrefix, full.Totals.Malformed, full.Totals.LookAlike, full.Totals.Blobs, full.Totals.BinaryLines), (fast.Totals.Lines, fast.Totals.Entries, fast.Totals.OtherPrefix, fast.Totals.Malformed, fast.Totals.LookAlike, fast.Totals.Blobs, fast.Totals.BinaryLines));
+        }
+    }
+
     /// <summary>A stream that returns at most <c>chunk</c> bytes per read, like a slow pipe.</summary>
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
     {
