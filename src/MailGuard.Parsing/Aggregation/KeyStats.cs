@@ -58,10 +58,15 @@ public sealed class KeyStat
     public uint? Gid { get; internal set; }
 
     /// <summary>The earliest time seen, when the lines carried times.</summary>
-    public DateTimeOffset? First { get; private set; }
+    public DateTimeOffset? First => _first == long.MaxValue ? null : new DateTimeOffset(_first + _firstOffset.Ticks, _firstOffset);
 
     /// <summary>The latest time seen.</summary>
-    public DateTimeOffset? Last { get; private set; }
+    public DateTimeOffset? Last => _last == long.MinValue ? null : new DateTimeOffset(_last + _lastOffset.Ticks, _lastOffset);
+
+    private long _first = long.MaxValue; // UTC ticks, compared as numbers on every entry
+    private long _last = long.MinValue;
+    private TimeSpan _firstOffset;
+    private TimeSpan _lastOffset;
 
     /// <summary>How many different destination addresses the entries with this key went to.</summary>
     public int DistinctDestinations => _destinations?.Count ?? 0;
@@ -69,20 +74,22 @@ public sealed class KeyStat
     /// <summary>For destination keys: the dense id the owning <see cref="TrafficStats"/> gave the address.</summary>
     internal int Id { get; set; } = -1;
 
-    internal void Add(long copies, long attempts, DateTimeOffset? time, int dstId, bool trackDestinations)
+    internal void Add(long copies, long attempts, in Stamp time, int dstId, bool trackDestinations)
     {
         Count += copies;
         Attempts += attempts;
-        if (time is { } t)
+        if (time.HasTime)
         {
-            if (First is null || t < First)
+            if (time.Ticks < _first)
             {
-                First = t;
+                _first = time.Ticks;
+                _firstOffset = time.Offset;
             }
 
-            if (Last is null || t > Last)
+            if (time.Ticks > _last)
             {
-                Last = t;
+                _last = time.Ticks;
+                _lastOffset = time.Offset;
             }
         }
 
@@ -125,7 +132,7 @@ public sealed class KeyStat
     internal void AddSource(NetAddress src) => (_sources ??= []).Add(src);
 
     /// <summary>The per-port counts and attempt timeline of an actor key.</summary>
-    internal void AddDetail(int port, long copies, long attempts, DateTimeOffset? time)
+    internal void AddDetail(int port, long copies, long attempts, in Stamp time)
     {
         if (port >= 0)
         {
@@ -162,14 +169,16 @@ public sealed class KeyStat
             (_sources ??= []).UnionWith(other._sources);
         }
 
-        if (other.First is { } f && (First is null || f < First))
+        if (other._first < _first)
         {
-            First = f;
+            _first = other._first;
+            _firstOffset = other._firstOffset;
         }
 
-        if (other.Last is { } l && (Last is null || l > Last))
+        if (other._last > _last)
         {
-            Last = l;
+            _last = other._last;
+            _lastOffset = other._lastOffset;
         }
 
         if (other._destinations is not null)
@@ -273,15 +282,15 @@ public sealed class KeyStats<TKey>
         return stat;
     }
 
-    internal KeyStat Add(TKey key, long copies, long attempts, DateTimeOffset? time, int dstId, int port) =>
-        Record(Get(key, out _), copies, attempts, time, dstId, port);
+    internal KeyStat Add(TKey key, long copies, long attempts, in Stamp time, int dstId, int port) =>
+        Record(Get(key, out _), copies, attempts, in time, dstId, port);
 
-    internal KeyStat Record(KeyStat stat, long copies, long attempts, DateTimeOffset? time, int dstId, int port)
+    internal KeyStat Record(KeyStat stat, long copies, long attempts, in Stamp time, int dstId, int port)
     {
-        stat.Add(copies, attempts, time, dstId, _trackDestinations);
+        stat.Add(copies, attempts, in time, dstId, _trackDestinations);
         if (_actor)
         {
-            stat.AddDetail(port, copies, attempts, time);
+            stat.AddDetail(port, copies, attempts, in time);
         }
 
         return stat;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
 
@@ -158,15 +159,15 @@ public sealed class Timeline
         return best == long.MaxValue ? null : Start(best);
     }
 
-    internal void Add(DateTimeOffset? time, long copies)
+    internal void Add(in Stamp time, long copies)
     {
-        if (time is not { } t)
+        if (!time.HasTime)
         {
             WithoutTime += copies;
             return;
         }
 
-        long minute = t.UtcTicks / TimeSpan.TicksPerMinute;
+        long minute = time.Minute;
         if (minute != _openMinute)
         {
             Flush();

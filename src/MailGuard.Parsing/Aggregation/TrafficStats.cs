@@ -71,11 +71,11 @@ public sealed class TrafficStats
     public void Add(ref LogRecord record)
     {
         long copies = record.Copies;
-        DateTimeOffset? time = record.Envelope.Time;
+        var time = new Stamp(record.Envelope.Time);
         ref readonly NetfilterPacket p = ref record.Entry.Packet;
         NetAddress dst = p.Dst;
         int port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1;
-        long clock = time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0;
+        long clock = time.HasTime ? time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
         long attempts = port < 0 || _attempts.IsNew(p.Src, dst, p.Spt, p.Dpt, clock) ? 1 : 0;
 
         int dstId = -1;
@@ -89,25 +89,25 @@ public sealed class TrafficStats
             }
 
             dstId = d.Id;
-            Destinations.Record(d, copies, attempts, time, -1, port);
+            Destinations.Record(d, copies, attempts, in time, -1, port);
         }
 
-        All.Add(copies, attempts, time, dstId, trackDestinations: true);
-        All.AddDetail(port, copies, attempts, time);
-        Timeline.Add(time, copies);
+        All.Add(copies, attempts, in time, dstId, trackDestinations: true);
+        All.AddDetail(port, copies, attempts, in time);
+        Timeline.Add(in time, copies);
         if (p.Has(NetfilterFields.Src))
         {
-            Sources.Add(p.Src, copies, attempts, time, dstId, port);
+            Sources.Add(p.Src, copies, attempts, in time, dstId, port);
         }
 
         if (port >= 0)
         {
-            Ports.Add(p.Dpt, copies, attempts, time, dstId, port);
+            Ports.Add(p.Dpt, copies, attempts, in time, dstId, port);
         }
 
         if (record.Entry.Has(NetfilterFields.Uid))
         {
-            KeyStat uid = Uids.Add(record.Entry.Uid, copies, attempts, time, dstId, port);
+            KeyStat uid = Uids.Add(record.Entry.Uid, copies, attempts, in time, dstId, port);
             if (record.Entry.Has(NetfilterFields.Gid))
             {
                 uid.Gid = record.Entry.Gid;
@@ -115,21 +115,21 @@ public sealed class TrafficStats
         }
         else
         {
-            WithoutUid.Add(copies, attempts, time, dstId, trackDestinations: true);
-            WithoutUid.AddDetail(port, copies, attempts, time);
+            WithoutUid.Add(copies, attempts, in time, dstId, trackDestinations: true);
+            WithoutUid.AddDetail(port, copies, attempts, in time);
         }
 
         ReadOnlySpan<byte> msg = record.Envelope.Message;
         ReadOnlySpan<byte> inName = record.Entry.In.Slice(msg);
         ReadOnlySpan<byte> outName = record.Entry.Out.Slice(msg);
-        OutInterfaces.Record(_out.Stat(this, OutInterfaces, outName), copies, attempts, time, dstId, port);
-        KeyStat inStat = InInterfaces.Record(_in.Stat(this, InInterfaces, inName), copies, attempts, time, dstId, port);
-        Prefixes.Record(_prefix.Stat(this, Prefixes, record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, attempts, time, dstId, port);
+        OutInterfaces.Record(_out.Stat(this, OutInterfaces, outName), copies, attempts, in time, dstId, port);
+        KeyStat inStat = InInterfaces.Record(_in.Stat(this, InInterfaces, inName), copies, attempts, in time, dstId, port);
+        Prefixes.Record(_prefix.Stat(this, Prefixes, record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, attempts, in time, dstId, port);
         if (!inName.IsEmpty && !outName.IsEmpty)
         {
             inStat.AddSource(p.Src);
-            Forwarded.Add(copies, attempts, time, dstId, trackDestinations: true);
-            Forwarded.AddDetail(port, copies, attempts, time);
+            Forwarded.Add(copies, attempts, in time, dstId, trackDestinations: true);
+            Forwarded.AddDetail(port, copies, attempts, in time);
         }
     }
 
