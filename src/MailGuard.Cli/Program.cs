@@ -81,7 +81,8 @@ public static class Program
             mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
 
             Reads netfilter LOG lines (prefix 'IPTABLES TCP-OUT <port>:' by default) from syslog files, the
-            journal or dmesg, and reports per local user (UID), source, destination port and destination.
+            journal or dmesg, says who sent the traffic and what pattern it follows (a verdict with the
+            commands that stop it), and reports per local user (UID), source, port and destination.
             Examples:
               mgscan /var/log/kern.log --top 20
               mgscan /var/log/kern.log* /var/log/syslog*      (rotated and .gz files; overlaps counted once)
