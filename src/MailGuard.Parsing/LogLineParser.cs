@@ -148,6 +148,9 @@ public sealed class LogLineParser
     /// <summary>The settings in use.</summary>
     public LogLineParserOptions Options { get; }
 
+    /// <summary>Whether <see cref="LogLineParserOptions.SkipOtherLines"/> is on.</summary>
+    internal bool SkipsOtherLines => _skipOther;
+
     /// <summary>The prefix filter in use.</summary>
     public PrefixFilter Filter { get; }
 
@@ -206,7 +209,7 @@ public sealed class LogLineParser
     }
 
     /// <summary>No netfilter text, and nothing the envelope parser treats specially (see <see cref="LogLineParserOptions.SkipOtherLines"/>).</summary>
-    private static bool CannotBeEntry(ReadOnlySpan<byte> line)
+    internal static bool CannotBeEntry(ReadOnlySpan<byte> line)
     {
         if (line.IndexOf("IN="u8) >= 0)
         {

@@ -273,6 +273,9 @@ public sealed class LogScanner
         where TSink : ILogSink
     {
         LineSource source = _spanSource ??= new LineSource(_parser, _maxLine, Totals); // kept: consecutive calls continue one log
+        bool skip = _parser.SkipsOtherLines;
+        LogRecord other = default; // handed to the sink for every skipped line
+        other.RulePort = -1;
         while (data.Length > 0)
         {
             int nl = data.IndexOf((byte)'\n');
@@ -286,8 +289,16 @@ public sealed class LogScanner
             else
             {
                 Totals.Lines++;
-                LineKind kind = Classify(source, line, out LogRecord record);
-                Deliver(source, 0, line, kind, ref record, ref sink, null);
+                if (skip && LogLineParser.CannotBeEntry(line) && !line.Contains((byte)0))
+                {
+                    source.LastEntryLength = -1; // what Deliver does for an Other line, without zeroing a record per line
+                    sink.OnLine(LineKind.Other, ref other);
+                }
+                else
+                {
+                    LineKind kind = Classify(source, line, out LogRecord record);
+                    Deliver(source, 0, line, kind, ref record, ref sink, null);
+                }
             }
 
             data = nl < 0 ? default : data[(nl + 1)..];
@@ -370,8 +381,18 @@ public sealed class LogScanner
             Deliver(source, index, head, kind, ref record, ref sink, window);
         }
 
+        bool skip = source.Parser.SkipsOtherLines;
+        LogRecord other = default;
+        other.RulePort = -1;
         while (source.TryTake(out ReadOnlySpan<byte> line))
         {
+            if (skip && LogLineParser.CannotBeEntry(line) && !line.Contains((byte)0))
+            {
+                source.LastEntryLength = -1;
+                sink.OnLine(LineKind.Other, ref other);
+                continue;
+            }
+
             kind = Classify(source, line, out record);
             if (others != long.MaxValue)
             {
