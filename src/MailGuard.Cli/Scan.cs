@@ -8,6 +8,7 @@ namespace MailGuard.Cli;
 internal static class Scan
 {
     private static PosixSignalRegistration? s_sigterm;
+    private static PosixSignalRegistration? s_sigint;
 
     private readonly struct StatsSink(TrafficStats stats, TextWriter? list) : ILogSink
     {
@@ -308,21 +309,27 @@ internal static class Scan
     public static CancellationTokenSource CancelOnSignals()
     {
         var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        if (OperatingSystem.IsWindows())
         {
-            e.Cancel = true; // report what was read, then exit normally
-            cts.Cancel();
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Kept in a static field: a collected registration is unregistered, and SIGTERM would kill mgscan (exit 143).
-            s_sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+            Console.CancelKeyPress += (_, e) =>
             {
-                c.Cancel = true;
+                e.Cancel = true; // report what was read, then exit normally
                 cts.Cancel();
-            });
+            };
+            return cts;
         }
 
+        // One mechanism for both signals. Kept in static fields: a collected registration is unregistered
+        // (SIGTERM would then exit 143). A shell starts background jobs with SIGINT ignored: kill -INT
+        // does nothing to `mgscan … &` in a script, as for any program.
+        s_sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        s_sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
         return cts;
+
+        void Cancel(PosixSignalContext c)
+        {
+            c.Cancel = true; // report what was read, then exit normally
+            cts.Cancel();
+        }
     }
 }
