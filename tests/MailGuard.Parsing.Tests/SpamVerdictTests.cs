@@ -94,6 +94,25 @@ public class SpamVerdictTests
     }
 
     [Fact]
+    public void AttemptTracker_RemembersOnlyTheFlowsOfTheWindow()
+    {
+        var tracker = new MailGuard.Parsing.Internals.AttemptTracker(TimeSpan.FromMinutes(2).Ticks);
+        NetAddress src = NetAddress.FromIPv4(0xC000020A);
+        int most = 0, attempts = 0;
+        for (int i = 0; i < 60_000; i++)
+        {
+            long t = TimeSpan.TicksPerSecond * (i / 50); // 50 new flows a second for 20 minutes, each seen twice
+            NetAddress dst = NetAddress.FromIPv4(0xC6336400u + (uint)(i % 5000));
+            attempts += tracker.IsNew(src, dst, (ushort)(32768 + (i % 28000)), 25, t) ? 1 : 0;
+            Assert.False(tracker.IsNew(src, dst, (ushort)(32768 + (i % 28000)), 25, t + TimeSpan.TicksPerSecond)); // its retransmission
+            most = Math.Max(most, tracker.Remembered);
+        }
+
+        Assert.Equal(60_000, attempts);
+        Assert.InRange(most, 6_000, 12_200); // at most two windows (2 x 2 minutes of 50 flows a second), not 60,000
+    }
+
+    [Fact]
     public void Verdict_WebUserWithHighFanOutOnPort25_IsDirectToMx()
     {
         TrafficStats stats = WebShell().Stats();

@@ -5,7 +5,8 @@ namespace MailGuard.Parsing.Internals;
 /// <summary>
 /// Tells a new connection attempt from a retransmission: remembers when each flow (SRC, SPT, DST, DPT)
 /// was last seen, for the retry window; older flows are forgotten, so memory holds only the flows of the
-/// last window (and at most <see cref="MaxFlows"/>). A flow is kept as a 64-bit fingerprint (24 bytes an
+/// last two windows at most (a flow seen again is put back at the end of the queue, behind newer ones)
+/// and never more than <see cref="MaxFlows"/>. A flow is kept as a 64-bit fingerprint (24 bytes an
 /// entry instead of 80): two different flows of one window share a fingerprint with a chance of about
 /// n²/2⁶⁵ (n = 250,000 flows: 2·10⁻⁹), and would then count as one attempt.
 /// </summary>
