@@ -72,8 +72,7 @@ internal static class Scan
         var inputs = new List<LogInput>();
         try
         {
-            string? big = ParallelCandidate(settings);
-            if (big is not null)
+            if (ParallelCandidate(settings) is { } big)
             {
                 try
                 {
@@ -85,21 +84,20 @@ internal static class Scan
                     failed = true;
                 }
             }
-
-            foreach (string name in big is null ? settings.Inputs : [])
+            else
             {
-                if (Open(name, stderr) is { } input)
+                foreach (string name in settings.Inputs)
                 {
-                    inputs.Add(input);
+                    if (Open(name, stderr) is { } input)
+                    {
+                        inputs.Add(input);
+                    }
+                    else
+                    {
+                        failed = true;
+                    }
                 }
-                else
-                {
-                    failed = true;
-                }
-            }
 
-            if (big is null)
-            {
                 await scanner.ScanAsync(inputs, new StatsSink(stats, settings.List ? outWriter : null), ct).ConfigureAwait(false);
             }
 
