@@ -182,15 +182,7 @@ internal static class Scan
     {
         var options = new LogScannerOptions
         {
-            Parser = new LogLineParserOptions
-            {
-                SkipOtherLines = parser.SkipOtherLines,
-                Filter = parser.Filter,
-                Ports = parser.Ports,
-                Since = parser.Since,
-                Until = parser.Until,
-                Envelope = new EnvelopeOptions { AssumedOffset = parser.Envelope.AssumedOffset, ReferenceTime = File.GetLastWriteTimeUtc(path) },
-            },
+            Parser = parser.WithEnvelope(new EnvelopeOptions { AssumedOffset = parser.Envelope.AssumedOffset, ReferenceTime = File.GetLastWriteTimeUtc(path) }),
         };
         IReadOnlyList<ChunkResult<StatsSink>> chunks = ParallelScan.File(path, () => new StatsSink(new TrafficStats(), null), options, cancellationToken: ct);
         TrafficStats stats = chunks[0].Sink.Stats;

@@ -66,10 +66,10 @@ public sealed class LogLineParserOptions
     /// <summary>The same settings with another envelope (e.g. another reference time for another file).</summary>
     /// <param name="envelope">The envelope settings.</param>
     /// <returns>A copy.</returns>
-    internal LogLineParserOptions With(EnvelopeOptions envelope) => new()
+    public LogLineParserOptions WithEnvelope(EnvelopeOptions envelope) => new()
     {
         Filter = Filter,
-        Envelope = envelope,
+        Envelope = envelope ?? throw new ArgumentNullException(nameof(envelope)),
         SkipOtherLines = SkipOtherLines,
         Ports = Ports,
         Since = Since,

@@ -123,11 +123,11 @@ internal static class AdviceFor
                 break;
             case VerdictClass.DirectToMx when a is { Kind: ActorKind.User }:
                 steps.Add(OwnerBlock(a, mailUser, [25]));
-                steps.Add(FindProcess(a, 25, v.BurstStart));
+                steps.Add(FindProcess(a, 25, v.BurstStart, o));
                 break;
             case VerdictClass.RelayAbuse when a is { Kind: ActorKind.User }:
                 steps.Add(OwnerBlock(a, null, [.. a.MailPorts.Keys.Where(p => p != 25)]));
-                steps.Add(FindProcess(a, a.MailPorts.Keys.Where(p => p != 25).DefaultIfEmpty((ushort)587).First(), v.BurstStart));
+                steps.Add(FindProcess(a, a.MailPorts.Keys.Where(p => p != 25).DefaultIfEmpty((ushort)587).First(), v.BurstStart, o));
                 steps.Add(new Advice("Find the script and change its SMTP password (it is probably stolen)", [
                     $"grep -rIl --include='*.php' -e 'smtp' -e 'SMTPAuth' ~{a.UserName ?? a.Key} 2>/dev/null | head",
                 ]));
@@ -147,10 +147,10 @@ internal static class AdviceFor
                 ]));
                 break;
             case VerdictClass.Unclear when a is { Kind: ActorKind.User }:
-                steps.Add(FindProcess(a, a.MailPorts.OrderByDescending(p => p.Value.Attempts).Select(p => p.Key).DefaultIfEmpty((ushort)25).First(), v.BurstStart));
+                steps.Add(FindProcess(a, a.MailPorts.OrderByDescending(p => p.Value.Attempts).Select(p => p.Key).DefaultIfEmpty((ushort)25).First(), v.BurstStart, o));
                 break;
             case VerdictClass.RetryingClient when a is { Kind: ActorKind.User }:
-                steps.Add(FindProcess(a, a.MailPorts.Keys.DefaultIfEmpty((ushort)25).First(), null));
+                steps.Add(FindProcess(a, a.MailPorts.Keys.DefaultIfEmpty((ushort)25).First(), null, o));
                 steps.Add(new Advice("Fix or stop the program's mail step (it cannot reach its server)", [
                     $"crontab -l -u {a.UserName ?? a.Key}",
                     $"systemctl list-timers --all | head -n 20",
@@ -209,7 +209,7 @@ internal static class AdviceFor
         ]);
     }
 
-    private static Advice FindProcess(Actor a, ushort port, DateTimeOffset? since)
+    private static Advice FindProcess(Actor a, ushort port, DateTimeOffset? since, VerdictOptions o)
     {
         string user = a.UserName ?? a.Key;
         var commands = new List<string>
@@ -218,7 +218,7 @@ internal static class AdviceFor
             $"ps -o pid,lstart,cmd -u {user}",
             "ls -l /proc/PID/cwd /proc/PID/exe             # where it runs from",
         };
-        if (a.UserName is { } name && new[] { "www-data", "apache", "nginx", "http", "wwwrun" }.Contains(name))
+        if (a.UserName is { } name && o.WebUsers.Contains(name))
         {
             string stamp = (since ?? a.Stat.First)?.AddHours(-1).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "2 days ago";
             commands.Add($"find /var/www -name '*.php' -newermt '{stamp}'   # files changed shortly before it began");

@@ -223,7 +223,7 @@ public sealed class LogScanner
             {
                 LogInput input = inputs[i];
                 LogLineParser parser = input.ReferenceTime is { } reference
-                    ? new LogLineParser(_options.Parser.With(new EnvelopeOptions { ReferenceTime = reference, AssumedOffset = _options.Parser.Envelope.AssumedOffset }))
+                    ? new LogLineParser(_options.Parser.WithEnvelope(new EnvelopeOptions { ReferenceTime = reference, AssumedOffset = _options.Parser.Envelope.AssumedOffset }))
                     : new LogLineParser(_options.Parser);
                 sources[i] = new LineSource(input.Stream, parser, _maxLine, Totals, _options.Waiting);
             }
@@ -289,12 +289,7 @@ public sealed class LogScanner
             else
             {
                 Totals.Lines++;
-                if (skip && LogLineParser.CannotBeEntry(line) && !line.Contains((byte)0))
-                {
-                    source.LastEntryLength = -1; // what Deliver does for an Other line, without zeroing a record per line
-                    sink.OnLine(LineKind.Other, ref other);
-                }
-                else
+                if (!(skip && PassOther(source, line, ref other, ref sink)))
                 {
                     LineKind kind = Classify(source, line, out LogRecord record);
                     Deliver(source, 0, line, kind, ref record, ref sink, null);
@@ -386,10 +381,8 @@ public sealed class LogScanner
         other.RulePort = -1;
         while (source.TryTake(out ReadOnlySpan<byte> line))
         {
-            if (skip && LogLineParser.CannotBeEntry(line) && !line.Contains((byte)0))
+            if (skip && PassOther(source, line, ref other, ref sink))
             {
-                source.LastEntryLength = -1;
-                sink.OnLine(LineKind.Other, ref other);
                 continue;
             }
 
@@ -407,6 +400,20 @@ public sealed class LogScanner
 
             Deliver(source, index, line, kind, ref record, ref sink, window);
         }
+    }
+
+    /// <summary>With <see cref="LogLineParserOptions.SkipOtherLines"/>: a line that cannot be an entry goes to the sink as Other, without zeroing a record for it (what Deliver does for an Other line).</summary>
+    private static bool PassOther<TSink>(LineSource source, ReadOnlySpan<byte> line, ref LogRecord other, ref TSink sink)
+        where TSink : ILogSink
+    {
+        if (!LogLineParser.CannotBeEntry(line) || line.Contains((byte)0))
+        {
+            return false;
+        }
+
+        source.LastEntryLength = -1;
+        sink.OnLine(LineKind.Other, ref other);
+        return true;
     }
 
     private static long KeyOf(LineSource source, ref LogRecord record) =>
