@@ -71,8 +71,16 @@ public sealed class KeyStat
     /// <summary>How many different destination addresses the entries with this key went to.</summary>
     public int DistinctDestinations => _destinations?.Count ?? 0;
 
-    /// <summary>For destination keys: the dense id the owning <see cref="TrafficStats"/> gave the address.</summary>
-    internal int Id { get; set; } = -1;
+    /// <summary>Sets the figures of a destination kept in a <see cref="DestinationTable"/>.</summary>
+    internal void Load(long count, long attempts, long first, short firstOffset, long last, short lastOffset)
+    {
+        Count = count;
+        Attempts = attempts;
+        _first = first;
+        _last = last;
+        _firstOffset = TimeSpan.FromMinutes(firstOffset);
+        _lastOffset = TimeSpan.FromMinutes(lastOffset);
+    }
 
     internal void Add(long copies, long attempts, in Stamp time, int dstId, bool trackDestinations)
     {

@@ -15,7 +15,10 @@ namespace MailGuard.Parsing;
 public sealed class TrafficStats
 {
     private readonly AttemptTracker _attempts;
-    private readonly List<NetAddress> _destinationsById = [];
+    private readonly DestinationTable _destinations = new();
+    private KeyStats<NetAddress>? _destinationView; // made from _destinations when asked for
+    private long _version; // entries added or merged; the view is remade when it changed
+    private long _viewVersion = -1;
     private readonly LastName _out = new();
     private readonly LastName _in = new();
     private readonly LastName _prefix = new();
@@ -32,7 +35,22 @@ public sealed class TrafficStats
     public TrafficStatsOptions Options { get; }
 
     /// <summary>Per destination address (<c>DST=</c>).</summary>
-    public KeyStats<NetAddress> Destinations { get; } = new(trackDestinations: false);
+    /// <remarks>Made from the scan's compact table when first asked for after a change (100,000 destinations: a few milliseconds).</remarks>
+    public KeyStats<NetAddress> Destinations
+    {
+        get
+        {
+            if (_destinationView is null || _viewVersion != _version)
+            {
+                var view = new KeyStats<NetAddress>(trackDestinations: false);
+                _destinations.CopyTo(view);
+                _destinationView = view;
+                _viewVersion = _version;
+            }
+
+            return _destinationView;
+        }
+    }
 
     /// <summary>Per destination port (<c>DPT=</c>); entries without ports are not counted here.</summary>
     public KeyStats<ushort> Ports { get; } = new(trackDestinations: true);
@@ -78,19 +96,8 @@ public sealed class TrafficStats
         long clock = time.HasTime ? time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
         long attempts = port < 0 || _attempts.IsNew(p.Src, dst, p.Spt, p.Dpt, clock) ? 1 : 0;
 
-        int dstId = -1;
-        if (p.Has(NetfilterFields.Dst))
-        {
-            KeyStat d = Destinations.Get(dst, out bool created);
-            if (created)
-            {
-                d.Id = _destinationsById.Count;
-                _destinationsById.Add(dst);
-            }
-
-            dstId = d.Id;
-            Destinations.Record(d, copies, attempts, in time, -1, port);
-        }
+        _version++;
+        int dstId = p.Has(NetfilterFields.Dst) ? _destinations.Add(dst, copies, attempts, in time) : -1;
 
         All.Add(copies, attempts, in time, dstId, trackDestinations: true);
         All.AddDetail(port, copies, attempts, in time);
@@ -182,21 +189,8 @@ public sealed class TrafficStats
         ArgumentNullException.ThrowIfNull(other);
 
         // The other instance numbered its destinations its own way: map its ids to ours first.
-        int[] ids = new int[other._destinationsById.Count];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            NetAddress address = other._destinationsById[i];
-            KeyStat mine = Destinations.Get(address, out bool created);
-            if (created)
-            {
-                mine.Id = _destinationsById.Count;
-                _destinationsById.Add(address);
-            }
-
-            ids[i] = mine.Id;
-        }
-
-        Destinations.Merge(other.Destinations, ids);
+        _version++;
+        int[] ids = _destinations.Merge(other._destinations);
         Ports.Merge(other.Ports, ids);
         Uids.Merge(other.Uids, ids);
         WithoutUid.Merge(other.WithoutUid, ids);

@@ -276,27 +276,77 @@ public sealed class LogScanner
         bool skip = _parser.SkipsOtherLines;
         LogRecord other = default; // handed to the sink for every skipped line
         other.RulePort = -1;
-        while (data.Length > 0)
+        var hits = new NeedleHits(data);
+        int pos = 0;
+        while (pos < data.Length)
         {
-            int nl = data.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> line = nl < 0 ? data : data[..nl];
-            Totals.Bytes += nl < 0 ? data.Length : nl + 1;
-            if (line.Length > _maxLine)
+            ReadOnlySpan<byte> rest = data[pos..];
+            int nl = rest.IndexOf((byte)'\n');
+            int length = nl < 0 ? rest.Length : nl;
+            ReadOnlySpan<byte> line = rest[..length];
+            Totals.Bytes += nl < 0 ? rest.Length : nl + 1;
+            Totals.Lines++;
+            if (length > _maxLine)
             {
-                Totals.Lines++;
                 Totals.OverlongLines++;
             }
-            else
+            else if (skip && hits.NoneIn(pos, pos + length) && !SpecialStart(line))
             {
-                Totals.Lines++;
-                if (!(skip && PassOther(source, line, ref other, ref sink)))
-                {
-                    LineKind kind = Classify(source, line, out LogRecord record);
-                    Deliver(source, 0, line, kind, ref record, ref sink, null);
-                }
+                // No IN=, repeat notice, blob or NUL in the line (known from searches over the whole block): not an entry.
+                source.LastEntryLength = -1;
+                sink.OnLine(LineKind.Other, ref other);
+            }
+            else if (!(skip && PassOther(source, line, ref other, ref sink)))
+            {
+                LineKind kind = Classify(source, line, out LogRecord record);
+                Deliver(source, 0, line, kind, ref record, ref sink, null);
             }
 
-            data = nl < 0 ? default : data[(nl + 1)..];
+            pos += length + 1;
+        }
+    }
+
+    /// <summary>A line start that <see cref="LogLineParser.CannotBeEntry"/> looks at: an empty line, a separator, journal JSON or export text.</summary>
+    private static bool SpecialStart(ReadOnlySpan<byte> line)
+    {
+        if (line.IsEmpty)
+        {
+            return true;
+        }
+
+        byte b = line[0];
+        return b is (byte)'{' or (byte)'-' or (byte)' ' or (byte)'\t' or 0x1E or (byte)'d';
+    }
+
+    /// <summary>
+    /// Where the next text that makes a line worth parsing (<c>IN=</c>, a repeat notice, a journal blob, a
+    /// NUL byte) is in a block: each is found by one vectorised search that goes on from its last hit, so
+    /// the lines between hits are passed over without a search of their own.
+    /// </summary>
+    private ref struct NeedleHits(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _in = -1; // the next hit at or after the last line asked about; int.MaxValue: none left
+        private int _repeated = -1;
+        private int _blob = -1;
+        private int _nul = -1;
+
+        /// <summary>True when no needle occurs in [<paramref name="start"/>, <paramref name="end"/>) (lines are asked about in order).</summary>
+        public bool NoneIn(int start, int end) =>
+            Next(_data, ref _in, start, "IN="u8) >= end
+            && Next(_data, ref _repeated, start, "repeated"u8) >= end
+            && Next(_data, ref _blob, start, "blob data]"u8) >= end
+            && Next(_data, ref _nul, start, [0]) >= end;
+
+        private static int Next(ReadOnlySpan<byte> data, ref int hit, int start, ReadOnlySpan<byte> needle)
+        {
+            if (hit < start)
+            {
+                int at = needle.Length == 1 ? data[start..].IndexOf(needle[0]) : data[start..].IndexOf(needle);
+                hit = at < 0 ? int.MaxValue : start + at;
+            }
+
+            return hit;
         }
     }
 
