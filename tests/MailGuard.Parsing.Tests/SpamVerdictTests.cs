@@ -112,6 +112,62 @@ public class SpamVerdictTests
         Assert.InRange(most, 6_000, 12_200); // at most two windows (2 x 2 minutes of 50 flows a second), not 60,000
     }
 
+    [Theory]
+    [InlineData(120, false)] // exactly the window after: still the same attempt (kept in whole seconds, no rounding)
+    [InlineData(121, true)]
+    [InlineData(0, false)]
+    public void AttemptTracker_WholeSecondsAtTheWindowEdge_AreExact(int secondsLater, bool isNew)
+    {
+        var tracker = new MailGuard.Parsing.Internals.AttemptTracker(TimeSpan.FromMinutes(2).Ticks);
+        long t0 = new DateTime(2026, 11, 23, 2, 14, 7, DateTimeKind.Utc).Ticks;
+        NetAddress src = NetAddress.FromIPv4(0xC000020A), dst = NetAddress.FromIPv4(0xC6336407);
+        Assert.True(tracker.IsNew(src, dst, 40000, 25, t0));
+        Assert.Equal(isNew, tracker.IsNew(src, dst, 40000, 25, t0 + (secondsLater * TimeSpan.TicksPerSecond)));
+    }
+
+    [Fact]
+    public void AttemptTracker_AgreesWithAModelThatForgetsNothing()
+    {
+        // Random flows, a third of them retransmitted within or after the window, times that only go
+        // forward: the tracker (which grows, and drops old flows in place) must answer like a plain dictionary.
+        var tracker = new MailGuard.Parsing.Internals.AttemptTracker(TimeSpan.FromMinutes(2).Ticks);
+        var model = new Dictionary<(uint, ushort), long>();
+        var rng = new Random(7);
+        var recent = new List<(uint Dst, ushort Spt)>();
+        long t = 0;
+        int disagreements = 0, attempts = 0, grown = 0;
+        for (int i = 0; i < 400_000; i++)
+        {
+            t += rng.Next(0, 3) * TimeSpan.TicksPerSecond / 10; // 0-0.2 s apart: about 1,200 flows a window at first...
+            if (i == 200_000)
+            {
+                t += TimeSpan.TicksPerMinute * 5; // ...a pause longer than the window...
+            }
+
+            (uint Dst, ushort Spt) f = recent.Count > 0 && rng.Next(3) == 0 ? recent[rng.Next(recent.Count)] : ((uint)rng.Next(0, 5_000_000), (ushort)rng.Next(1024, 65535));
+            recent.Add(f);
+            if (recent.Count > 3_000)
+            {
+                recent.RemoveAt(0);
+            }
+
+            long window = TimeSpan.FromMinutes(2).Ticks;
+            bool seen = model.TryGetValue(f, out long last);
+            bool expected = !seen || t - last > window;
+            // Times here are tenths of a second; the tracker keeps them to 1/8 s (exact for multiples of 1/8 s).
+            bool edge = seen && (t % (TimeSpan.TicksPerSecond / 8) != 0 || last % (TimeSpan.TicksPerSecond / 8) != 0) && Math.Abs(t - last - window) <= TimeSpan.TicksPerSecond / 4;
+            model[f] = t;
+            bool got = tracker.IsNew(NetAddress.FromIPv4(0xC000020A), NetAddress.FromIPv4(f.Dst), f.Spt, 25, t);
+            disagreements += got == expected || edge ? 0 : 1;
+            attempts += got ? 1 : 0;
+            grown = Math.Max(grown, tracker.Remembered);
+        }
+
+        Assert.Equal(0, disagreements);
+        Assert.InRange(attempts, 300_000, 360_000); // two thirds new flows, and repeats picked from the last 3,000 flows (about 5 minutes) that came after the window
+        Assert.InRange(grown, 1_000, 20_000); // two windows of flows at most, never all 400,000
+    }
+
     [Fact]
     public void Verdict_WebUserWithHighFanOutOnPort25_IsDirectToMx()
     {

@@ -68,8 +68,13 @@ public class TrafficStatsTests
     }
 
     private static string[] Flatten<TKey>(KeyStats<TKey> k)
+        where TKey : notnull => Flatten(k.Top());
+
+    private static string[] Flatten(DestinationStats d) => Flatten(d.Top());
+
+    private static string[] Flatten<TKey>(IReadOnlyList<KeyValuePair<TKey, KeyStat>> top)
         where TKey : notnull =>
-        k.Top().Select(kv => $"{kv.Key}:{kv.Value.Count}:{kv.Value.DistinctDestinations}:{kv.Value.First:o}:{kv.Value.Last:o}").ToArray();
+        top.Select(kv => $"{kv.Key}:{kv.Value.Count}:{kv.Value.DistinctDestinations}:{kv.Value.First:o}:{kv.Value.Last:o}").ToArray();
 
     [Fact]
     public void Add_KnownKeys_AllocatesNothing()
@@ -123,6 +128,60 @@ public class TrafficStatsTests
         foreach (int n in new[] { 1, 3, 10, 50 })
         {
             Assert.Equal(all.Take(n).Select(p => (p.Key, p.Value.Count)), stats.Destinations.Top(n).Select(p => (p.Key, p.Value.Count)));
+        }
+    }
+
+    [Fact]
+    public void Destinations_ManyAddresses_CountLikeADictionaryAndMergeByAddress()
+    {
+        // 60,000 entries to 20,000 IPv4 and IPv6 addresses (the table grows many times), in two halves merged.
+        var rng = new Random(3);
+        var expected = new Dictionary<NetAddress, (int Count, int FirstMinute, int LastMinute)>();
+        var halves = new[] { new System.Text.StringBuilder(), new System.Text.StringBuilder() };
+        for (int i = 0; i < 60_000; i++)
+        {
+            int n = rng.Next(20_000);
+            string dst = n % 3 == 0 ? $"2001:db8:{n:x}::1" : $"198.{51 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}";
+            int minute = i / 1000;
+            halves[i < 30_000 ? 0 : 1].Append(System.Globalization.CultureInfo.InvariantCulture, $"2026-11-23T02:{minute:00}:00+01:00 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={1024 + (i % 60000)} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33\n");
+            Assert.True(NetAddress.TryParse(dst, out NetAddress key));
+            expected[key] = expected.TryGetValue(key, out var e) ? (e.Count + 1, e.FirstMinute, minute) : (1, minute, minute);
+        }
+
+        TrafficStats Run(System.Text.StringBuilder text)
+        {
+            var stats = new TrafficStats();
+            var sink = new Sink(stats);
+            new LogScanner().Scan(System.Text.Encoding.ASCII.GetBytes(text.ToString()), ref sink);
+            return stats;
+        }
+
+        TrafficStats whole = Run(new System.Text.StringBuilder().Append(halves[0]).Append(halves[1]));
+        TrafficStats merged = Run(halves[0]);
+        merged.Merge(Run(halves[1]));
+        foreach (TrafficStats stats in new[] { whole, merged })
+        {
+            Assert.Equal(expected.Count, stats.Destinations.Count);
+            Assert.Equal(expected.Count, stats.All.DistinctDestinations);
+            var top = stats.Destinations.Top();
+            Assert.Equal(expected.Count, top.Count);
+            for (int i = 1; i < top.Count; i++)
+            {
+                Assert.True(top[i - 1].Value.Count > top[i].Value.Count || (top[i - 1].Value.Count == top[i].Value.Count && top[i - 1].Key.CompareTo(top[i].Key) < 0));
+            }
+
+            foreach ((NetAddress address, KeyStat stat) in top)
+            {
+                (int count, int first, int last) = expected[address];
+                Assert.Equal(count, stat.Count);
+                Assert.Equal(new DateTimeOffset(2026, 11, 23, 2, first, 0, TimeSpan.FromHours(1)), stat.First);
+                Assert.Equal(TimeSpan.FromHours(1), stat.Last!.Value.Offset);
+                Assert.Equal(last, stat.Last.Value.Minute);
+                Assert.Equal(count, stats.Destinations[address]!.Count);
+            }
+
+            Assert.Null(stats.Destinations[NetAddress.FromIPv4(0x0A000001)]);
+            Assert.Equal(60_000, stats.Uids[33]!.Count);
         }
     }
 

@@ -1,152 +1,206 @@
-using System.Runtime.CompilerServices;
-
 namespace MailGuard.Parsing.Internals;
 
 /// <summary>
 /// Tells a new connection attempt from a retransmission: remembers when each flow (SRC, SPT, DST, DPT)
-/// was last seen, for the retry window. A flow is kept as a 64-bit fingerprint: two different flows of
-/// one window share a fingerprint with a chance of about n²/2⁶⁵ (n = 250,000 flows: 2·10⁻⁹), and would
-/// then count as one attempt.
+/// was last seen, for the retry window.
 /// </summary>
 /// <remarks>
-/// Two generations of open-addressing tables (16 bytes a slot, one cache line touched per lookup instead
-/// of the bucket, entry and queue of a <see cref="Dictionary{TKey, TValue}"/>): new flows go into the
-/// current one; when the log's time passes the current generation's start by a window, the previous
-/// generation is dropped (every flow in it was last seen over a window ago) and the current one becomes
-/// the previous. A flow found in the previous generation moves to the current one. So memory holds the
-/// flows of two windows at most, and a generation never holds more than <see cref="MaxFlows"/> (for logs
-/// without times, where nothing ages, the generations then turn over by count).
+/// One open-addressing table of 8-byte slots, at most half full: a packet costs one probe sequence,
+/// usually one cache line (a <see cref="Dictionary{TKey, TValue}"/> and a queue touched three or more, in
+/// six times the memory). A slot holds a 47-bit fingerprint of the flow and its last time in eighths of
+/// a second modulo 2¹⁶ (so whole-second syslog times compare exactly; finer times are told within 1/8 s
+/// of the window's edge; a window under 8 s or over 17 minutes is cut into 4,096 units instead). Two different flows of one window share
+/// a fingerprint with a chance of about n²/2⁴⁸ (n = 250,000 flows: 2·10⁻⁴) and would then count as one
+/// attempt. Once per window of log time the flows last seen over a window before the latest time are
+/// deleted in place, so the table holds the flows of two windows at most. Should more than
+/// <see cref="MaxFlows"/> flows be live then (a log without times, where nothing ages), all are
+/// forgotten: their next packets count as new attempts.
 /// </remarks>
-internal sealed class AttemptTracker(long window)
+internal sealed class AttemptTracker
 {
-    /// <summary>The most flows one generation holds.</summary>
-    public const int MaxFlows = 1 << 19;
+    /// <summary>The most flows kept when old ones are dropped (a table of 4 M slots, 32 MB, at most).</summary>
+    public const int MaxFlows = 1 << 20;
 
-    private Table _current = new();
-    private Table _previous = new();
-    private long _generationStart = long.MinValue;
+    private const int MinSlots = 1024;
 
-    /// <summary>Flows remembered now (both generations).</summary>
-    public int Remembered => _current.Count + _previous.Count;
+    private readonly long _unit; // ticks per time unit
+    private readonly int _units; // the window, in time units
+    private ulong[] _slots = new ulong[MinSlots]; // fingerprint << 16 | time unit; 0: empty
+    private int _mask = MinSlots - 1;
+    private int _count;
+    private long _latest = long.MinValue;
+    private long _rebuildAfter = long.MinValue;
+
+    public AttemptTracker(long window)
+    {
+        // Eighths of a second: times that are whole seconds (syslog) or eighths compare exactly. A window under
+        // 8 s or over 17 minutes is cut into 4,096 units instead, so that two windows fit in 16 bits.
+        _unit = TimeSpan.TicksPerSecond / 8;
+        if (window < 64 * _unit || window > 8192 * _unit)
+        {
+            _unit = Math.Max(1, window / 4096);
+        }
+
+        _units = (int)(window / _unit);
+        Window = window;
+    }
+
+    /// <summary>The retry window, in ticks.</summary>
+    public long Window { get; }
+
+    /// <summary>Flows remembered now.</summary>
+    public int Remembered => _count;
 
     /// <summary>Records a packet; true when it starts a new attempt.</summary>
     public bool IsNew(NetAddress src, NetAddress dst, ushort spt, ushort dpt, long time)
     {
-        ulong flow = NetAddress.Mix64(src.Hash64 ^ (dst.Hash64 * 0x9E3779B97F4A7C15UL) ^ ((ulong)spt << 16) ^ dpt);
-        flow |= 1; // 0 marks an empty slot; the low bit is not used for the slot either
-        if (_generationStart == long.MinValue)
+        ulong fingerprint = (NetAddress.Mix64(src.Hash64 ^ (dst.Hash64 * 0x9E3779B97F4A7C15UL) ^ ((ulong)spt << 16) ^ dpt) & ~0xFFFFUL) | 0x10000; // never 0
+        ulong unit = (ulong)(time / _unit) & 0xFFFF;
+        if (time > _latest)
         {
-            _generationStart = time;
-        }
-        else if (time - _generationStart > window || _current.Count >= MaxFlows)
-        {
-            (_previous, _current) = (_current, _previous);
-            _current.Clear();
-            _generationStart = time;
-        }
-
-        ref long seen = ref _current.Find(flow, out bool known);
-        if (known)
-        {
-            return Update(ref seen, time);
-        }
-
-        ref long before = ref _previous.Find(flow, out bool old);
-        if (old)
-        {
-            long last = before;
-            _current.Add(flow, last);
-            return Update(ref _current.Find(flow, out _), time);
-        }
-
-        _current.Add(flow, time);
-        return true;
-    }
-
-    private bool Update(ref long last, long time)
-    {
-        bool isNew = time - last > window || time < last - window;
-        last = time;
-        return isNew;
-    }
-
-    /// <summary>Fingerprint → time, linear probing, at most half full; no removal (a generation is cleared whole).</summary>
-    private sealed class Table
-    {
-        private Slot[] _slots = new Slot[1024];
-        private int _mask = 1023;
-
-        public int Count { get; private set; }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ref long Find(ulong flow, out bool found)
-        {
-            Slot[] slots = _slots;
-            int i = (int)(flow >> 40) & _mask;
-            while (true)
+            _latest = time;
+            if (_rebuildAfter == long.MinValue)
             {
-                ref Slot s = ref slots[i];
-                if (s.Flow == flow)
+                _rebuildAfter = time + Window;
+            }
+            else if (time > _rebuildAfter)
+            {
+                Rebuild(grow: false);
+                _rebuildAfter = time + Window;
+            }
+        }
+
+        ulong[] slots = _slots;
+        int i = Home(fingerprint, _mask);
+        while (true)
+        {
+            ulong s = slots[i];
+            if ((s & ~0xFFFFUL) == fingerprint)
+            {
+                int apart = (short)(ushort)(unit - s); // how many units since the flow was last seen (negative: before)
+                slots[i] = fingerprint | unit;
+                return apart > _units || apart < -_units;
+            }
+
+            if (s == 0)
+            {
+                if (2 * (_count + 1) > slots.Length)
                 {
-                    found = true;
-                    return ref s.Seen;
+                    Rebuild(grow: true);
+                    Insert(_slots, _mask, fingerprint | unit);
+                }
+                else
+                {
+                    slots[i] = fingerprint | unit;
                 }
 
-                if (s.Flow == 0)
-                {
-                    found = false;
-                    return ref s.Seen;
-                }
-
-                i = (i + 1) & _mask;
-            }
-        }
-
-        public void Add(ulong flow, long time)
-        {
-            if (2 * (Count + 1) > _slots.Length)
-            {
-                Grow();
+                _count++;
+                return true;
             }
 
-            int i = (int)(flow >> 40) & _mask;
-            while (_slots[i].Flow != 0)
-            {
-                i = (i + 1) & _mask;
-            }
-
-            _slots[i] = new Slot { Flow = flow, Seen = time };
-            Count++;
-        }
-
-        public void Clear()
-        {
-            if (Count > 0)
-            {
-                Array.Clear(_slots);
-                Count = 0;
-            }
-        }
-
-        private void Grow()
-        {
-            Slot[] old = _slots;
-            _slots = new Slot[old.Length * 2];
-            _mask = _slots.Length - 1;
-            Count = 0;
-            foreach (Slot s in old)
-            {
-                if (s.Flow != 0)
-                {
-                    Add(s.Flow, s.Seen);
-                }
-            }
+            i = (i + 1) & _mask;
         }
     }
 
-    private struct Slot
+    private static int Home(ulong slot, int mask) => (int)(slot >> 40) & mask;
+
+    private bool Stale(ulong slot, ulong latestUnit) => (short)(ushort)(latestUnit - slot) > _units;
+
+    /// <summary>Drops the flows last seen over a window before the latest time; grows the table when those left fill a quarter of it.</summary>
+    private void Rebuild(bool grow)
     {
-        public ulong Flow;
-        public long Seen;
+        ulong latestUnit = (ulong)(_latest / _unit) & 0xFFFF;
+        int live = 0;
+        foreach (ulong s in _slots)
+        {
+            if (s != 0 && !Stale(s, latestUnit))
+            {
+                live++;
+            }
+        }
+
+        if (live > MaxFlows)
+        {
+            Array.Clear(_slots); // forget all
+            _count = 0;
+            return;
+        }
+
+        if (grow && 4 * live > _slots.Length)
+        {
+            ulong[] larger = new ulong[_slots.Length * 2];
+            int mask = larger.Length - 1;
+            foreach (ulong s in _slots)
+            {
+                if (s != 0 && !Stale(s, latestUnit))
+                {
+                    Insert(larger, mask, s);
+                }
+            }
+
+            _slots = larger;
+            _mask = mask;
+            _count = live;
+            return;
+        }
+
+        // In place: walk once round the table from an empty slot (no run of slots crosses it), deleting with
+        // backward shift, so no tombstones are left and no second table is needed.
+        ulong[] slots = _slots;
+        int start = 0;
+        while (slots[start] != 0)
+        {
+            start++;
+        }
+
+        for (int k = 1; k <= slots.Length;)
+        {
+            int i = (start + k) & _mask;
+            if (slots[i] != 0 && Stale(slots[i], latestUnit))
+            {
+                DeleteAt(slots, _mask, i); // slot i now holds a later flow of its run, or nothing: look again
+            }
+            else
+            {
+                k++;
+            }
+        }
+
+        _count = live;
+    }
+
+    /// <summary>Linear-probing deletion: moves later flows of the run back so that every flow stays reachable from its home slot.</summary>
+    private static void DeleteAt(ulong[] slots, int mask, int hole)
+    {
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & mask;
+            if (slots[j] == 0)
+            {
+                break;
+            }
+
+            int home = Home(slots[j], mask);
+            bool reachable = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (!reachable)
+            {
+                slots[hole] = slots[j];
+                hole = j;
+            }
+        }
+
+        slots[hole] = 0;
+    }
+
+    private static void Insert(ulong[] slots, int mask, ulong slot)
+    {
+        int i = Home(slot, mask);
+        while (slots[i] != 0)
+        {
+            i = (i + 1) & mask;
+        }
+
+        slots[i] = slot;
     }
 }

@@ -71,7 +71,7 @@ public sealed class KeyStat
     /// <summary>How many different destination addresses the entries with this key went to.</summary>
     public int DistinctDestinations => _destinations?.Count ?? 0;
 
-    /// <summary>Sets the figures of a destination kept in a <see cref="DestinationTable"/>.</summary>
+    /// <summary>Sets the figures of a destination kept in a <see cref="DestinationStats"/>.</summary>
     internal void Load(long count, long attempts, long first, short firstOffset, long last, short lastOffset)
     {
         Count = count;

@@ -15,10 +15,6 @@ namespace MailGuard.Parsing;
 public sealed class TrafficStats
 {
     private readonly AttemptTracker _attempts;
-    private readonly DestinationTable _destinations = new();
-    private KeyStats<NetAddress>? _destinationView; // made from _destinations when asked for
-    private long _version; // entries added or merged; the view is remade when it changed
-    private long _viewVersion = -1;
     private readonly LastName _out = new();
     private readonly LastName _in = new();
     private readonly LastName _prefix = new();
@@ -35,22 +31,7 @@ public sealed class TrafficStats
     public TrafficStatsOptions Options { get; }
 
     /// <summary>Per destination address (<c>DST=</c>).</summary>
-    /// <remarks>Made from the scan's compact table when first asked for after a change (100,000 destinations: a few milliseconds).</remarks>
-    public KeyStats<NetAddress> Destinations
-    {
-        get
-        {
-            if (_destinationView is null || _viewVersion != _version)
-            {
-                var view = new KeyStats<NetAddress>(trackDestinations: false);
-                _destinations.CopyTo(view);
-                _destinationView = view;
-                _viewVersion = _version;
-            }
-
-            return _destinationView;
-        }
-    }
+    public DestinationStats Destinations { get; } = new();
 
     /// <summary>Per destination port (<c>DPT=</c>); entries without ports are not counted here.</summary>
     public KeyStats<ushort> Ports { get; } = new(trackDestinations: true);
@@ -96,8 +77,7 @@ public sealed class TrafficStats
         long clock = time.HasTime ? time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
         long attempts = port < 0 || _attempts.IsNew(p.Src, dst, p.Spt, p.Dpt, clock) ? 1 : 0;
 
-        _version++;
-        int dstId = p.Has(NetfilterFields.Dst) ? _destinations.Add(dst, copies, attempts, in time) : -1;
+        int dstId = p.Has(NetfilterFields.Dst) ? Destinations.Add(dst, copies, attempts, in time) : -1;
 
         All.Add(copies, attempts, in time, dstId, trackDestinations: true);
         All.AddDetail(port, copies, attempts, in time);
@@ -189,8 +169,7 @@ public sealed class TrafficStats
         ArgumentNullException.ThrowIfNull(other);
 
         // The other instance numbered its destinations its own way: map its ids to ours first.
-        _version++;
-        int[] ids = _destinations.Merge(other._destinations);
+        int[] ids = Destinations.Merge(other.Destinations);
         Ports.Merge(other.Ports, ids);
         Uids.Merge(other.Uids, ids);
         WithoutUid.Merge(other.WithoutUid, ids);

@@ -60,17 +60,18 @@ public static class ParallelScan
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = n }, i =>
         {
             TSink sink = newSink();
+            byte[] block = new byte[BlockSize]; // one per chunk, for its lead-in and its own lines
             if (i > 0)
             {
                 // The end of the previous chunk, passed as Duplicate: a sink can learn its flows without counting them.
                 long from = LineStartAtOrAfter(file, Math.Max(starts[i - 1], starts[i] - LeadIn), length);
                 var leadIn = new LeadInSink<TSink> { Inner = sink };
-                new LogScanner(options).ScanRange(file, Math.Min(from, starts[i]), starts[i], length, ref leadIn, cancellationToken);
+                new LogScanner(options).ScanRange(file, block, Math.Min(from, starts[i]), starts[i], length, ref leadIn, cancellationToken);
                 sink = leadIn.Inner;
             }
 
             var scanner = new LogScanner(options);
-            scanner.ScanRange(file, starts[i], starts[i + 1], length, ref sink, cancellationToken);
+            scanner.ScanRange(file, block, starts[i], starts[i + 1], length, ref sink, cancellationToken);
             results[i] = new ChunkResult<TSink>(sink, scanner.Totals);
         });
         return results;
@@ -122,10 +123,9 @@ public static class ParallelScan
     }
 
     /// <summary>Reads [start, end) of the file in blocks and hands whole lines to <see cref="LogScanner.Scan"/>; a line longer than a block is counted as over-long.</summary>
-    internal static void ScanRange<TSink>(this LogScanner scanner, SafeFileHandle file, long start, long end, long length, ref TSink sink, CancellationToken cancellationToken)
+    internal static void ScanRange<TSink>(this LogScanner scanner, SafeFileHandle file, byte[] block, long start, long end, long length, ref TSink sink, CancellationToken cancellationToken)
         where TSink : ILogSink
     {
-        byte[] block = new byte[BlockSize];
         int carry = 0;
         bool skipping = false; // inside a line too long for the block
         long pos = start;
