@@ -185,6 +185,27 @@ public class TrafficStatsTests
         }
     }
 
+    [Fact]
+    public void AddThenObserve_CountsTheHeldBackEntryFirst()
+    {
+        // Add holds an entry back until the next one (its table slots load meanwhile); an Observe in between
+        // must not see the flow before the entry that opened it is counted, and a read must see every entry.
+        static byte[] Line(int second) => System.Text.Encoding.ASCII.GetBytes($"2026-11-23T02:14:{second:00}+00:00 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33");
+        var parser = new LogLineParser();
+        var stats = new TrafficStats();
+        Assert.Equal(LineKind.Entry, parser.Parse(Line(0), out LogRecord r));
+        stats.Add(ref r);
+        parser.Parse(Line(1), out r);
+        stats.Observe(ref r); // a copy counted elsewhere: remembered, not counted
+        parser.Parse(Line(3), out r);
+        stats.Add(ref r);
+        Assert.Equal(2, stats.All.Count);
+        Assert.Equal(1, stats.All.Attempts); // the first packet opened the attempt; the others are its retransmissions
+        Assert.Equal(2, stats.Destinations.Top()[0].Value.Count);
+        Assert.Equal(2, stats.Timeline.Count);
+        Assert.Equal(33u, stats.Uids.Top()[0].Key);
+    }
+
     private readonly struct Sink(TrafficStats stats) : ILogSink
     {
         public void OnLine(LineKind kind, ref LogRecord record)

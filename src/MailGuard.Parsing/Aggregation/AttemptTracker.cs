@@ -52,9 +52,18 @@ internal sealed class AttemptTracker
     public int Remembered => _count;
 
     /// <summary>Records a packet; true when it starts a new attempt.</summary>
-    public bool IsNew(NetAddress src, NetAddress dst, ushort spt, ushort dpt, long time)
+    public bool IsNew(NetAddress src, NetAddress dst, ushort spt, ushort dpt, long time) => IsNew(Fingerprint(src, dst, spt, dpt), time);
+
+    /// <summary>The flow's fingerprint as kept in a slot (never 0).</summary>
+    public static ulong Fingerprint(NetAddress src, NetAddress dst, ushort spt, ushort dpt) =>
+        (NetAddress.Mix64(src.Hash64 ^ (dst.Hash64 * 0x9E3779B97F4A7C15UL) ^ ((ulong)spt << 16) ^ dpt) & ~0xFFFFUL) | 0x10000;
+
+    /// <summary>Starts loading the slot where <paramref name="fingerprint"/> is looked up first.</summary>
+    public void Prefetch(ulong fingerprint) => Internals.Prefetch.Line(ref _slots[Home(fingerprint, _mask)]);
+
+    /// <summary>Records a packet of the flow with this <see cref="Fingerprint"/>; true when it starts a new attempt.</summary>
+    public bool IsNew(ulong fingerprint, long time)
     {
-        ulong fingerprint = (NetAddress.Mix64(src.Hash64 ^ (dst.Hash64 * 0x9E3779B97F4A7C15UL) ^ ((ulong)spt << 16) ^ dpt) & ~0xFFFFUL) | 0x10000; // never 0
         ulong unit = (ulong)(time / _unit) & 0xFFFF;
         if (time > _latest)
         {

@@ -96,9 +96,15 @@ public sealed class DestinationStats
     }
 
     /// <summary>Counts one entry for <paramref name="address"/>; returns the address's dense id (0, 1, … in order of first sight).</summary>
-    internal int Add(NetAddress address, long copies, long attempts, in Stamp time)
+    internal int Add(NetAddress address, long copies, long attempts, in Stamp time) => Add(address, address.Hash64, copies, attempts, in time);
+
+    /// <summary>Starts loading the index slot where an address with this hash (<see cref="NetAddress.Hash64"/>) is looked up first.</summary>
+    internal void Prefetch(ulong hash) => Internals.Prefetch.Line(ref _index[(int)hash & _mask]);
+
+    /// <summary>Counts one entry for <paramref name="address"/>, whose <see cref="NetAddress.Hash64"/> is <paramref name="hash"/>.</summary>
+    internal int Add(NetAddress address, ulong hash, long copies, long attempts, in Stamp time)
     {
-        int id = _last >= 0 && _records[_last].Address.Equals(address) ? _last : Find(address);
+        int id = _last >= 0 && _records[_last].Address.Equals(address) ? _last : Find(address, hash);
         _last = id;
         ref Record r = ref _records[id];
         r.Count += copies;
@@ -180,9 +186,11 @@ public sealed class DestinationStats
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(NetAddress address)
+    private int Find(NetAddress address) => Find(address, address.Hash64);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(NetAddress address, ulong hash)
     {
-        ulong hash = address.Hash64;
         int id = Lookup(address, hash);
         return id >= 0 ? id : New(address, hash);
     }

@@ -57,6 +57,62 @@ internal sealed class IdSet
         return true;
     }
 
+    /// <summary>Adds every id of <paramref name="other"/>: word by word when it is a bit set.</summary>
+    public void UnionWith(IdSet other)
+    {
+        if (other._bits is not { } theirs)
+        {
+            foreach (int slot in other._table)
+            {
+                if (slot != 0)
+                {
+                    Add(slot - 1);
+                }
+            }
+
+            return;
+        }
+
+        ulong[] bits = _bits ?? [];
+        if (_bits is null)
+        {
+            int words = theirs.Length;
+            foreach (int slot in _table)
+            {
+                words = Math.Max(words, ((slot - 1) >> 6) + 1);
+            }
+
+            bits = new ulong[words];
+            foreach (int slot in _table)
+            {
+                if (slot != 0)
+                {
+                    bits[(slot - 1) >> 6] |= 1UL << ((slot - 1) & 63);
+                }
+            }
+
+            _table = [];
+        }
+        else if (bits.Length < theirs.Length)
+        {
+            Array.Resize(ref bits, theirs.Length);
+        }
+
+        int count = 0;
+        for (int w = 0; w < bits.Length; w++)
+        {
+            if (w < theirs.Length)
+            {
+                bits[w] |= theirs[w];
+            }
+
+            count += BitOperations.PopCount(bits[w]);
+        }
+
+        _bits = bits;
+        Count = count;
+    }
+
     /// <summary>Every id in the set, in no order.</summary>
     public IEnumerable<int> Ids()
     {

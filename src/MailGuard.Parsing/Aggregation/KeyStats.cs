@@ -154,29 +154,41 @@ public sealed class KeyStat
         }
     }
 
+    /// <summary>Adds the figures of a <see cref="TrafficStats"/> cell (same destination ids): count, attempts, times, destinations, and with <paramref name="detail"/> the per-port counts and the attempt timeline.</summary>
+    internal void Absorb(KeyStat cell, bool detail, bool trackDestinations = true)
+    {
+        AddFigures(cell, detail);
+        if (trackDestinations && cell._destinations is not null)
+        {
+            (_destinations ??= new IdSet()).UnionWith(cell._destinations);
+        }
+    }
+
     /// <summary>Adds another instance's stat; <paramref name="ids"/> maps the other's destination ids to this one's.</summary>
     internal void Merge(KeyStat other, int[] ids)
     {
-        Count += other.Count;
-        Attempts += other.Attempts;
+        AddFigures(other, detail: true);
         Gid = other.Gid ?? Gid;
-        for (int i = 0; i < other._portCount; i++)
-        {
-            PortCount pc = other._portCounts![i];
-            ref PortCount mine = ref PortSlot(other._portKeys![i]);
-            mine = new PortCount(mine.Packets + pc.Packets, mine.Attempts + pc.Attempts);
-        }
-
-        if (other.AttemptTimeline is not null)
-        {
-            (AttemptTimeline ??= new Timeline()).Merge(other.AttemptTimeline);
-        }
-
         if (other._sources is not null)
         {
             (_sources ??= []).UnionWith(other._sources);
         }
 
+        if (other._destinations is not null)
+        {
+            _destinations ??= new IdSet();
+            foreach (int id in other._destinations.Ids())
+            {
+                _destinations.Add(ids[id]);
+            }
+        }
+    }
+
+    /// <summary>Count, attempts, time range, and with <paramref name="detail"/> the per-port counts and attempt timeline of <paramref name="other"/>.</summary>
+    private void AddFigures(KeyStat other, bool detail)
+    {
+        Count += other.Count;
+        Attempts += other.Attempts;
         if (other._first < _first)
         {
             _first = other._first;
@@ -189,13 +201,21 @@ public sealed class KeyStat
             _lastOffset = other._lastOffset;
         }
 
-        if (other._destinations is not null)
+        if (!detail)
         {
-            _destinations ??= new IdSet();
-            foreach (int id in other._destinations.Ids())
-            {
-                _destinations.Add(ids[id]);
-            }
+            return;
+        }
+
+        for (int i = 0; i < other._portCount; i++)
+        {
+            PortCount pc = other._portCounts![i];
+            ref PortCount mine = ref PortSlot(other._portKeys![i]);
+            mine = new PortCount(mine.Packets + pc.Packets, mine.Attempts + pc.Attempts);
+        }
+
+        if (other.AttemptTimeline is not null)
+        {
+            (AttemptTimeline ??= new Timeline()).Merge(other.AttemptTimeline);
         }
     }
 }
@@ -290,25 +310,11 @@ public sealed class KeyStats<TKey>
         return stat;
     }
 
-    internal KeyStat Add(TKey key, long copies, long attempts, in Stamp time, int dstId, int port) =>
-        Record(Get(key, out _), copies, attempts, in time, dstId, port);
-
-    internal KeyStat Record(KeyStat stat, long copies, long attempts, in Stamp time, int dstId, int port)
+    /// <summary>Adds a <see cref="TrafficStats"/> cell to the stat of <paramref name="key"/> (with the per-port detail for actor keys).</summary>
+    internal KeyStat Absorb(TKey key, KeyStat cell)
     {
-        stat.Add(copies, attempts, in time, dstId, _trackDestinations);
-        if (_actor)
-        {
-            stat.AddDetail(port, copies, attempts, in time);
-        }
-
+        KeyStat stat = Get(key, out _);
+        stat.Absorb(cell, _actor, _trackDestinations);
         return stat;
-    }
-
-    internal void Merge(KeyStats<TKey> other, int[] ids)
-    {
-        foreach ((TKey key, KeyStat stat) in other._map)
-        {
-            Get(key, out _).Merge(stat, ids);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using MailGuard.Parsing.Internals;
 
@@ -9,8 +10,18 @@ namespace MailGuard.Parsing;
 /// two inputs <see cref="Merge"/> to the same result as one instance over both.
 /// </summary>
 /// <remarks>
-/// Adding an entry allocates only when a key is seen for the first time (and its name, for interfaces
-/// and prefixes). Not thread-safe: one instance per thread, merged at the end.
+/// <para>
+/// On the hot path an entry updates one cell — the combination of its source, UID, destination port and
+/// interfaces and prefix — besides its destination and the timeline; the per-key histograms
+/// (<see cref="Ports"/>, <see cref="Uids"/>, <see cref="Sources"/>, …) are summed from the cells when first
+/// read after a change. A log has few such combinations (a host's users and services, each to a few ports),
+/// so this costs one small update per entry instead of one per histogram. What is read is a snapshot:
+/// read a property again after adding more.
+/// </para>
+/// <para>
+/// Adding an entry allocates only when a combination is seen for the first time (and its name, for
+/// interfaces and prefixes). Not thread-safe: one instance per thread, merged at the end.
+/// </para>
 /// </remarks>
 public sealed class TrafficStats
 {
@@ -18,6 +29,16 @@ public sealed class TrafficStats
     private readonly LastName _out = new();
     private readonly LastName _in = new();
     private readonly LastName _prefix = new();
+    private readonly Dictionary<CellKey, Cell> _cells = [];
+    private readonly List<string> _names = []; // interned interface and prefix names, by id
+    private readonly Dictionary<int, List<int>> _nameIdsByHash = [];
+    private Cell? _lastCell;
+    private long _sequence; // entries counted: orders the cells' last GID
+    private long _version; // changes since the histograms were last summed
+    private Rollup? _rollup;
+    private readonly DestinationStats _destinations = new();
+    private PendingEntry _pending;
+    private bool _hasPending;
 
     /// <summary>Creates empty statistics.</summary>
     /// <param name="options">Settings; defaults when null.</param>
@@ -31,93 +52,145 @@ public sealed class TrafficStats
     public TrafficStatsOptions Options { get; }
 
     /// <summary>Per destination address (<c>DST=</c>).</summary>
-    public DestinationStats Destinations { get; } = new();
+    public DestinationStats Destinations
+    {
+        get
+        {
+            Flush();
+            return _destinations;
+        }
+    }
 
     /// <summary>Per destination port (<c>DPT=</c>); entries without ports are not counted here.</summary>
-    public KeyStats<ushort> Ports { get; } = new(trackDestinations: true);
+    public KeyStats<ushort> Ports => Summed.Ports;
 
     /// <summary>Per UID (<c>UID=</c>); see <see cref="WithoutUid"/> for entries without one.</summary>
-    public KeyStats<uint> Uids { get; } = new(trackDestinations: true, actor: true);
+    public KeyStats<uint> Uids => Summed.Uids;
 
     /// <summary>Entries without <c>UID=</c> (rule without <c>--log-uid</c>, forwarded or kernel-generated packets).</summary>
-    public KeyStat WithoutUid { get; } = new();
+    public KeyStat WithoutUid => Summed.WithoutUid;
 
     /// <summary>Per source address (<c>SRC=</c>).</summary>
-    public KeyStats<NetAddress> Sources { get; } = new(trackDestinations: true, actor: true);
+    public KeyStats<NetAddress> Sources => Summed.Sources;
 
     /// <summary>Per output interface (<c>OUT=</c>; empty for packets to the host).</summary>
-    public KeyStats<string> OutInterfaces { get; } = new(trackDestinations: true, actor: true);
+    public KeyStats<string> OutInterfaces => Summed.OutInterfaces;
 
     /// <summary>Per input interface (<c>IN=</c>; empty for locally generated packets).</summary>
-    public KeyStats<string> InInterfaces { get; } = new(trackDestinations: true, actor: true);
+    public KeyStats<string> InInterfaces => Summed.InInterfaces;
 
     /// <summary>Per log prefix (trailing spaces removed).</summary>
-    public KeyStats<string> Prefixes { get; } = new(trackDestinations: true);
+    public KeyStats<string> Prefixes => Summed.Prefixes;
 
     /// <summary>All entries together: count, time range, distinct destinations.</summary>
-    public KeyStat All { get; } = new();
+    public KeyStat All => Summed.All;
 
     /// <summary>All entries over time, per minute (packets; <see cref="KeyStat.AttemptTimeline"/> of <see cref="All"/> has the attempts).</summary>
     public Timeline Timeline { get; } = new();
 
     /// <summary>Selected entries that came in from another host and were forwarded (<c>IN=</c> and <c>OUT=</c> both set: a VPN, a container, a LAN client).</summary>
-    public KeyStat Forwarded { get; } = new();
-
-    private readonly Dictionary<int, (byte[] Bytes, string Name)> _names = [];
+    public KeyStat Forwarded => Summed.Forwarded;
 
     /// <summary>Adds one parsed entry (<see cref="LineKind.Entry"/>), counted <see cref="LogRecord.Copies"/> times.</summary>
     /// <param name="record">The parsed line.</param>
+    /// <remarks>
+    /// The entry is taken apart now and counted when the next one comes (or when anything is read): its
+    /// flow and destination slots, megabytes of tables touched at random, are loaded meanwhile.
+    /// </remarks>
     public void Add(ref LogRecord record)
     {
-        long copies = record.Copies;
-        var time = new Stamp(record.Envelope.Time);
         ref readonly NetfilterPacket p = ref record.Entry.Packet;
-        NetAddress dst = p.Dst;
-        int port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1;
-        long clock = time.HasTime ? time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
-        long attempts = port < 0 || _attempts.IsNew(p.Src, dst, p.Spt, p.Dpt, clock) ? 1 : 0;
-
-        int dstId = p.Has(NetfilterFields.Dst) ? Destinations.Add(dst, copies, attempts, in time) : -1;
-
-        All.Add(copies, attempts, in time, dstId, trackDestinations: true);
-        All.AddDetail(port, copies, attempts, in time);
-        Timeline.Add(in time, copies);
-        if (p.Has(NetfilterFields.Src))
+        var e = new PendingEntry
         {
-            Sources.Add(p.Src, copies, attempts, in time, dstId, port);
+            Copies = record.Copies,
+            Time = new Stamp(record.Envelope.Time),
+            Dst = p.Dst,
+            HasDst = p.Has(NetfilterFields.Dst),
+            Port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1,
+            Gid = record.Entry.Gid,
+            HasGid = record.Entry.Has(NetfilterFields.Gid),
+        };
+        e.Clock = e.Time.HasTime ? e.Time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
+        if (e.Port >= 0)
+        {
+            e.Flow = AttemptTracker.Fingerprint(p.Src, p.Dst, p.Spt, p.Dpt);
+            _attempts.Prefetch(e.Flow);
         }
 
-        if (port >= 0)
+        if (e.HasDst)
         {
-            Ports.Add(p.Dpt, copies, attempts, in time, dstId, port);
-        }
-
-        if (record.Entry.Has(NetfilterFields.Uid))
-        {
-            KeyStat uid = Uids.Add(record.Entry.Uid, copies, attempts, in time, dstId, port);
-            if (record.Entry.Has(NetfilterFields.Gid))
-            {
-                uid.Gid = record.Entry.Gid;
-            }
-        }
-        else
-        {
-            WithoutUid.Add(copies, attempts, in time, dstId, trackDestinations: true);
-            WithoutUid.AddDetail(port, copies, attempts, in time);
+            e.DstHash = p.Dst.Hash64;
+            _destinations.Prefetch(e.DstHash);
         }
 
         ReadOnlySpan<byte> msg = record.Envelope.Message;
-        ReadOnlySpan<byte> inName = record.Entry.In.Slice(msg);
-        ReadOnlySpan<byte> outName = record.Entry.Out.Slice(msg);
-        OutInterfaces.Record(_out.Stat(this, OutInterfaces, outName), copies, attempts, in time, dstId, port);
-        KeyStat inStat = InInterfaces.Record(_in.Stat(this, InInterfaces, inName), copies, attempts, in time, dstId, port);
-        Prefixes.Record(_prefix.Stat(this, Prefixes, record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')), copies, attempts, in time, dstId, port);
-        if (!inName.IsEmpty && !outName.IsEmpty)
+        bool hasUid = record.Entry.Has(NetfilterFields.Uid);
+        e.Key = new CellKey(
+            p.Has(NetfilterFields.Src) ? p.Src : default,
+            hasUid ? record.Entry.Uid : 0,
+            e.Port,
+            _in.Id(this, record.Entry.In.Slice(msg)),
+            _out.Id(this, record.Entry.Out.Slice(msg)),
+            _prefix.Id(this, record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')),
+            hasUid);
+        Timeline.Add(in e.Time, e.Copies);
+        _version++;
+        if (_hasPending)
         {
-            inStat.AddSource(p.Src);
-            Forwarded.Add(copies, attempts, in time, dstId, trackDestinations: true);
-            Forwarded.AddDetail(port, copies, attempts, in time);
+            Count(ref _pending);
         }
+
+        _pending = e;
+        _hasPending = true;
+    }
+
+    /// <summary>Counts the entry held back by <see cref="Add"/>, if any.</summary>
+    private void Flush()
+    {
+        if (_hasPending)
+        {
+            _hasPending = false;
+            Count(ref _pending);
+        }
+    }
+
+    private void Count(ref PendingEntry e)
+    {
+        long attempts = e.Port < 0 || _attempts.IsNew(e.Flow, e.Clock) ? 1 : 0;
+        int dstId = e.HasDst ? _destinations.Add(e.Dst, e.DstHash, e.Copies, attempts, in e.Time) : -1;
+        Cell? cell = _lastCell;
+        if (cell is null || !cell.Key.Equals(e.Key))
+        {
+            ref Cell? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_cells, e.Key, out _);
+            cell = slot ??= new Cell(e.Key);
+            _lastCell = cell;
+        }
+
+        cell.Stat.Add(e.Copies, attempts, in e.Time, dstId, trackDestinations: true);
+        cell.Stat.AddDetail(e.Port, e.Copies, attempts, in e.Time);
+        if (e.Key.HasUid && e.HasGid)
+        {
+            cell.Gid = e.Gid;
+            cell.GidSequence = _sequence;
+        }
+
+        _sequence++;
+    }
+
+    /// <summary>What <see cref="Count"/> needs of an entry, taken from its record.</summary>
+    private struct PendingEntry
+    {
+        public long Copies;
+        public Stamp Time;
+        public long Clock;
+        public NetAddress Dst;
+        public bool HasDst;
+        public ulong DstHash;
+        public int Port;
+        public ulong Flow;
+        public uint Gid;
+        public bool HasGid;
+        public CellKey Key;
     }
 
     /// <summary>
@@ -128,36 +201,11 @@ public sealed class TrafficStats
     /// <param name="record">The parsed line.</param>
     public void Observe(ref LogRecord record)
     {
+        Flush(); // the flows in order
         ref readonly NetfilterPacket p = ref record.Entry.Packet;
         if (p.Has(NetfilterFields.Ports))
         {
             _attempts.IsNew(p.Src, p.Dst, p.Spt, p.Dpt, record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0);
-        }
-    }
-
-    /// <summary>The KeyStat of the name a field had on the previous entry: most entries repeat it, so the bytes are compared, not hashed and looked up.</summary>
-    private sealed class LastName
-    {
-        private byte[] _bytes = new byte[64];
-        private int _length = -1;
-        private KeyStat? _stat;
-
-        public KeyStat Stat(TrafficStats owner, KeyStats<string> stats, ReadOnlySpan<byte> name)
-        {
-            if (_stat is not null && name.SequenceEqual(_bytes.AsSpan(0, _length)))
-            {
-                return _stat;
-            }
-
-            _stat = stats.Get(owner.Name(name), out _);
-            if (name.Length > _bytes.Length)
-            {
-                _bytes = new byte[name.Length];
-            }
-
-            name.CopyTo(_bytes);
-            _length = name.Length;
-            return _stat;
         }
     }
 
@@ -167,40 +215,170 @@ public sealed class TrafficStats
     public void Merge(TrafficStats other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        Flush();
+        other.Flush();
 
-        // The other instance numbered its destinations its own way: map its ids to ours first.
-        int[] ids = Destinations.Merge(other.Destinations);
-        Ports.Merge(other.Ports, ids);
-        Uids.Merge(other.Uids, ids);
-        WithoutUid.Merge(other.WithoutUid, ids);
-        Sources.Merge(other.Sources, ids);
-        OutInterfaces.Merge(other.OutInterfaces, ids);
-        InInterfaces.Merge(other.InInterfaces, ids);
-        Prefixes.Merge(other.Prefixes, ids);
-        All.Merge(other.All, ids);
+        // The other instance numbered its destinations and names its own way: map them to ours first.
+        int[] ids = _destinations.Merge(other._destinations);
+        int[] names = new int[other._names.Count];
+        for (int i = 0; i < names.Length; i++)
+        {
+            names[i] = NameId(other._nameBytes[i], other._names[i]);
+        }
+
+        foreach ((CellKey k, Cell theirs) in other._cells)
+        {
+            var key = new CellKey(k.Src, k.Uid, k.Port, names[k.In], names[k.Out], names[k.Prefix], k.HasUid);
+            ref Cell? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_cells, key, out _);
+            Cell mine = slot ??= new Cell(key);
+            mine.Stat.Merge(theirs.Stat, ids);
+            if (theirs.Gid is not null)
+            {
+                mine.Gid = theirs.Gid; // the other part comes after this one
+                mine.GidSequence = _sequence + theirs.GidSequence;
+            }
+        }
+
+        _sequence += other._sequence;
         Timeline.Merge(other.Timeline);
-        Forwarded.Merge(other.Forwarded, ids);
+        _lastCell = null;
+        _version++;
     }
 
-    /// <summary>Interns byte names (interfaces, prefixes): a name seen before costs no allocation, whatever its encoding.</summary>
-    private string Name(ReadOnlySpan<byte> bytes)
+    /// <summary>The per-key histograms, summed from the cells when read after a change.</summary>
+    private Rollup Summed
+    {
+        get
+        {
+            Flush();
+            if (_rollup is null || _rollup.Version != _version)
+            {
+                _rollup = new Rollup(this);
+            }
+
+            return _rollup;
+        }
+    }
+
+    /// <summary>The id of an interned name (interfaces, prefixes); raw bytes (a Latin-1 prefix) are shown as UTF-8 replacement text but keyed by their bytes.</summary>
+    private int NameId(ReadOnlySpan<byte> bytes, string? known = null)
     {
         var hc = default(HashCode);
         hc.AddBytes(bytes);
         int hash = hc.ToHashCode();
-        while (_names.TryGetValue(hash, out (byte[] Bytes, string Name) known))
+        ref List<int>? bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(_nameIdsByHash, hash, out _);
+        bucket ??= [];
+        foreach (int id in bucket)
         {
-            if (known.Bytes.AsSpan().SequenceEqual(bytes))
+            if (_nameBytes[id].AsSpan().SequenceEqual(bytes))
             {
-                return known.Name;
+                return id;
             }
-
-            hash++; // a collision: probe the next slot
         }
 
-        // Raw bytes (a Latin-1 prefix) are shown as the UTF-8 replacement text, but keyed by their bytes.
-        string name = Encoding.UTF8.GetString(bytes);
-        _names[hash] = (bytes.ToArray(), name);
-        return name;
+        _names.Add(known ?? Encoding.UTF8.GetString(bytes));
+        _nameBytes.Add(bytes.ToArray());
+        bucket.Add(_names.Count - 1);
+        return _names.Count - 1;
+    }
+
+    private readonly List<byte[]> _nameBytes = [];
+
+    /// <summary>A combination of the keys an entry is counted under (besides its destination).</summary>
+    private readonly record struct CellKey(NetAddress Src, uint Uid, int Port, int In, int Out, int Prefix, bool HasUid);
+
+    private sealed class Cell(CellKey key)
+    {
+        public readonly CellKey Key = key;
+        public readonly KeyStat Stat = new();
+        public uint? Gid;
+        public long GidSequence = -1;
+    }
+
+    /// <summary>The name id a field had on the previous entry: most entries repeat it, so the bytes are compared, not hashed and looked up.</summary>
+    private sealed class LastName
+    {
+        private byte[] _bytes = new byte[64];
+        private int _length = -1;
+        private int _id;
+
+        public int Id(TrafficStats owner, ReadOnlySpan<byte> name)
+        {
+            if (_length >= 0 && name.SequenceEqual(_bytes.AsSpan(0, _length)))
+            {
+                return _id;
+            }
+
+            _id = owner.NameId(name);
+            if (name.Length > _bytes.Length)
+            {
+                _bytes = new byte[name.Length];
+            }
+
+            name.CopyTo(_bytes);
+            _length = name.Length;
+            return _id;
+        }
+    }
+
+    /// <summary>The per-key histograms summed from the cells.</summary>
+    private sealed class Rollup
+    {
+        public readonly long Version;
+        public readonly KeyStats<ushort> Ports = new(trackDestinations: true);
+        public readonly KeyStats<uint> Uids = new(trackDestinations: true, actor: true);
+        public readonly KeyStat WithoutUid = new();
+        public readonly KeyStats<NetAddress> Sources = new(trackDestinations: true, actor: true);
+        public readonly KeyStats<string> OutInterfaces = new(trackDestinations: true, actor: true);
+        public readonly KeyStats<string> InInterfaces = new(trackDestinations: true, actor: true);
+        public readonly KeyStats<string> Prefixes = new(trackDestinations: true);
+        public readonly KeyStat All = new();
+        public readonly KeyStat Forwarded = new();
+
+        public Rollup(TrafficStats owner)
+        {
+            Version = owner._version;
+            var gidOrder = new Dictionary<uint, long>();
+            foreach (Cell cell in owner._cells.Values)
+            {
+                CellKey k = cell.Key;
+                KeyStat s = cell.Stat;
+                All.Absorb(s, detail: true);
+                if (!k.Src.IsNone)
+                {
+                    Sources.Absorb(k.Src, s);
+                }
+
+                if (k.Port >= 0)
+                {
+                    Ports.Absorb((ushort)k.Port, s);
+                }
+
+                if (k.HasUid)
+                {
+                    KeyStat uid = Uids.Absorb(k.Uid, s);
+                    if (cell.Gid is not null && (!gidOrder.TryGetValue(k.Uid, out long seq) || cell.GidSequence > seq))
+                    {
+                        uid.Gid = cell.Gid;
+                        gidOrder[k.Uid] = cell.GidSequence;
+                    }
+                }
+                else
+                {
+                    WithoutUid.Absorb(s, detail: true);
+                }
+
+                string inName = owner._names[k.In];
+                string outName = owner._names[k.Out];
+                OutInterfaces.Absorb(outName, s);
+                KeyStat inStat = InInterfaces.Absorb(inName, s);
+                Prefixes.Absorb(owner._names[k.Prefix], s);
+                if (inName.Length > 0 && outName.Length > 0)
+                {
+                    inStat.AddSource(k.Src);
+                    Forwarded.Absorb(s, detail: true);
+                }
+            }
+        }
     }
 }
