@@ -119,38 +119,41 @@ internal sealed class AttemptTracker
     private void Rebuild(bool grow)
     {
         ulong latestUnit = (ulong)(_latest / _unit) & 0xFFFF;
-        int live = 0;
-        foreach (ulong s in _slots)
+        if (grow)
         {
-            if (s != 0 && !Stale(s, latestUnit))
-            {
-                live++;
-            }
-        }
-
-        if (live > MaxFlows)
-        {
-            Array.Clear(_slots); // forget all
-            _count = 0;
-            return;
-        }
-
-        if (grow && 4 * live > _slots.Length)
-        {
-            ulong[] larger = new ulong[_slots.Length * 2];
-            int mask = larger.Length - 1;
+            int live = 0;
             foreach (ulong s in _slots)
             {
                 if (s != 0 && !Stale(s, latestUnit))
                 {
-                    Insert(larger, mask, s);
+                    live++;
                 }
             }
 
-            _slots = larger;
-            _mask = mask;
-            _count = live;
-            return;
+            if (live > MaxFlows)
+            {
+                Array.Clear(_slots); // forget all
+                _count = 0;
+                return;
+            }
+
+            if (4 * live > _slots.Length)
+            {
+                ulong[] larger = new ulong[_slots.Length * 2];
+                int mask = larger.Length - 1;
+                foreach (ulong s in _slots)
+                {
+                    if (s != 0 && !Stale(s, latestUnit))
+                    {
+                        Insert(larger, mask, s);
+                    }
+                }
+
+                _slots = larger;
+                _mask = mask;
+                _count = live;
+                return;
+            }
         }
 
         // In place: walk once round the table from an empty slot (no run of slots crosses it), deleting with
@@ -162,20 +165,26 @@ internal sealed class AttemptTracker
             start++;
         }
 
+        int kept = 0;
         for (int k = 1; k <= slots.Length;)
         {
             int i = (start + k) & _mask;
-            if (slots[i] != 0 && Stale(slots[i], latestUnit))
+            if (slots[i] == 0)
+            {
+                k++;
+            }
+            else if (Stale(slots[i], latestUnit))
             {
                 DeleteAt(slots, _mask, i); // slot i now holds a later flow of its run, or nothing: look again
             }
             else
             {
+                kept++;
                 k++;
             }
         }
 
-        _count = live;
+        _count = kept;
     }
 
     /// <summary>Linear-probing deletion: moves later flows of the run back so that every flow stays reachable from its home slot.</summary>

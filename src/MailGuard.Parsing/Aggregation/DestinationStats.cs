@@ -101,6 +101,16 @@ public sealed class DestinationStats
     /// <summary>Starts loading the index slot where an address with this hash (<see cref="NetAddress.Hash64"/>) is looked up first.</summary>
     internal void Prefetch(ulong hash) => Internals.Prefetch.Line(ref _index[(int)hash & _mask]);
 
+    /// <summary>Starts loading the record the index slot of <paramref name="hash"/> points to, when its hash bits match (the slot itself should be in cache by now: see <see cref="Prefetch"/>).</summary>
+    internal void PrefetchRecord(ulong hash)
+    {
+        ulong e = _index[(int)hash & _mask];
+        if (e != 0 && (uint)(e >> 32) == (uint)(hash >> 32))
+        {
+            Internals.Prefetch.Line(ref _records[(int)(uint)e - 1]);
+        }
+    }
+
     /// <summary>Counts one entry for <paramref name="address"/>, whose <see cref="NetAddress.Hash64"/> is <paramref name="hash"/>.</summary>
     internal int Add(NetAddress address, ulong hash, long copies, long attempts, in Stamp time)
     {

@@ -37,8 +37,9 @@ public sealed class TrafficStats
     private long _version; // changes since the histograms were last summed
     private Rollup? _rollup;
     private readonly DestinationStats _destinations = new();
-    private PendingEntry _pending;
-    private bool _hasPending;
+    private PendingEntry _older; // held back by Add: the older of two when _pending is 2
+    private PendingEntry _newer; // the last one added, when _pending is 1 or 2
+    private int _pending;
 
     /// <summary>Creates empty statistics.</summary>
     /// <param name="options">Settings; defaults when null.</param>
@@ -94,8 +95,8 @@ public sealed class TrafficStats
     /// <summary>Adds one parsed entry (<see cref="LineKind.Entry"/>), counted <see cref="LogRecord.Copies"/> times.</summary>
     /// <param name="record">The parsed line.</param>
     /// <remarks>
-    /// The entry is taken apart now and counted when the next one comes (or when anything is read): its
-    /// flow and destination slots, megabytes of tables touched at random, are loaded meanwhile.
+    /// The entry is taken apart now and counted two entries later (or when anything is read): its flow
+    /// and destination slots, megabytes of tables touched at random, are loaded meanwhile.
     /// </remarks>
     public void Add(ref LogRecord record)
     {
@@ -135,23 +136,42 @@ public sealed class TrafficStats
             hasUid);
         Timeline.Add(in e.Time, e.Copies);
         _version++;
-        if (_hasPending)
+
+        // Two entries are held back: the older is counted now (its slots were asked for two entries ago),
+        // the newer has its destination record asked for (its index slot was asked for one entry ago).
+        if (_pending >= 2)
         {
-            Count(ref _pending);
+            Count(ref _older);
+            _pending--;
         }
 
-        _pending = e;
-        _hasPending = true;
+        if (_pending == 1)
+        {
+            _older = _newer;
+            if (_older.HasDst)
+            {
+                _destinations.PrefetchRecord(_older.DstHash);
+            }
+        }
+
+        _newer = e;
+        _pending++;
     }
 
-    /// <summary>Counts the entry held back by <see cref="Add"/>, if any.</summary>
+    /// <summary>Counts the entries held back by <see cref="Add"/>, if any.</summary>
     private void Flush()
     {
-        if (_hasPending)
+        if (_pending == 2)
         {
-            _hasPending = false;
-            Count(ref _pending);
+            Count(ref _older);
+            Count(ref _newer);
         }
+        else if (_pending == 1)
+        {
+            Count(ref _newer);
+        }
+
+        _pending = 0;
     }
 
     private void Count(ref PendingEntry e)
