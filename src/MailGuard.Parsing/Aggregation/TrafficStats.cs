@@ -305,7 +305,27 @@ public sealed class TrafficStats
     private readonly List<byte[]> _nameBytes = [];
 
     /// <summary>A combination of the keys an entry is counted under (besides its destination).</summary>
-    private readonly record struct CellKey(NetAddress Src, uint Uid, int Port, int In, int Out, int Prefix, bool HasUid);
+    private readonly struct CellKey(NetAddress src, uint uid, int port, int @in, int @out, int prefix, bool hasUid) : IEquatable<CellKey>
+    {
+        public readonly NetAddress Src = src;
+        public readonly uint Uid = uid;
+        public readonly int Port = port;
+        public readonly int In = @in;
+        public readonly int Out = @out;
+        public readonly int Prefix = prefix;
+        public readonly bool HasUid = hasUid;
+
+        public bool Equals(CellKey other) =>
+            Uid == other.Uid && Port == other.Port && In == other.In && Out == other.Out && Prefix == other.Prefix && HasUid == other.HasUid && Src.Equals(other.Src);
+
+        public override bool Equals(object? obj) => obj is CellKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            ulong h = Src.Hash64 ^ ((ulong)Uid * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)Port << 32) ^ ((ulong)In * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)Out << 48) ^ ((ulong)Prefix << 24) ^ (HasUid ? 1UL : 0);
+            return (int)NetAddress.Mix64(h);
+        }
+    }
 
     private sealed class Cell(CellKey key)
     {

@@ -24,12 +24,15 @@ public enum PrefixFilterKind
 public sealed class PrefixFilter
 {
     private readonly byte[] _pattern;
+    private readonly int _literalHead; // pattern bytes before the first wildcard: compared at once
 
     private PrefixFilter(PrefixFilterKind kind, byte[] pattern, string text)
     {
         Kind = kind;
         _pattern = pattern;
         Text = text;
+        int head = pattern.AsSpan().IndexOfAny("*#?"u8);
+        _literalHead = head < 0 ? pattern.Length : head;
     }
 
     /// <summary>The filter for the rules this product is built around: <c>IPTABLES TCP-OUT #:</c>.</summary>
@@ -85,7 +88,8 @@ public sealed class PrefixFilter
             case PrefixFilterKind.Exact:
                 return TrimEndSpaces(prefix).SequenceEqual(_pattern);
             default:
-                return Match(_pattern, TrimEndSpaces(prefix), ref rulePort);
+                ReadOnlySpan<byte> s = TrimEndSpaces(prefix);
+                return s.StartsWith(_pattern.AsSpan(0, _literalHead)) && Match(_pattern.AsSpan(_literalHead), s[_literalHead..], ref rulePort);
         }
     }
 
