@@ -320,33 +320,24 @@ public sealed class LogScanner
 
     /// <summary>
     /// Where the next text that makes a line worth parsing (<c>IN=</c>, a repeat notice, a journal blob, a
-    /// NUL byte) is in a block: each is found by one vectorised search that goes on from its last hit, so
-    /// the lines between hits are passed over without a search of their own.
+    /// NUL byte) is in a block: found by one vectorised search (<see cref="LineCandidates"/>) that goes on
+    /// from its last hit, so the lines between hits are passed over without a search of their own.
     /// </summary>
     private ref struct NeedleHits(ReadOnlySpan<byte> data)
     {
         private readonly ReadOnlySpan<byte> _data = data;
-        private int _in = -1; // the next hit at or after the last line asked about; int.MaxValue: none left
-        private int _repeated = -1;
-        private int _blob = -1;
-        private int _nul = -1;
+        private int _next = -1; // the next candidate at or after the last line asked about; int.MaxValue: none left
 
-        /// <summary>True when no needle occurs in [<paramref name="start"/>, <paramref name="end"/>) (lines are asked about in order).</summary>
-        public bool NoneIn(int start, int end) =>
-            Next(_data, ref _in, start, "IN="u8) >= end
-            && Next(_data, ref _repeated, start, "repeated"u8) >= end
-            && Next(_data, ref _blob, start, "blob data]"u8) >= end
-            && Next(_data, ref _nul, start, [0]) >= end;
-
-        private static int Next(ReadOnlySpan<byte> data, ref int hit, int start, ReadOnlySpan<byte> needle)
+        /// <summary>True when no candidate starts in [<paramref name="start"/>, <paramref name="end"/>) (lines are asked about in order).</summary>
+        public bool NoneIn(int start, int end)
         {
-            if (hit < start)
+            if (_next < start)
             {
-                int at = needle.Length == 1 ? data[start..].IndexOf(needle[0]) : data[start..].IndexOf(needle);
-                hit = at < 0 ? int.MaxValue : start + at;
+                int at = LineCandidates.IndexOf(_data[start..]);
+                _next = at < 0 ? int.MaxValue : start + at;
             }
 
-            return hit;
+            return _next >= end;
         }
     }
 
