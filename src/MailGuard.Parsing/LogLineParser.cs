@@ -1,3 +1,5 @@
+using MailGuard.Parsing.Internals;
+
 namespace MailGuard.Parsing;
 
 /// <summary>What one line of a log is, as far as MailGuard is concerned.</summary>
@@ -158,11 +160,14 @@ public sealed class LogLineParser
     /// <param name="line">The raw bytes of the line, with or without its terminator.</param>
     /// <param name="record">The parts; its spans are valid until the next call.</param>
     /// <returns>What the line is.</returns>
-    public LineKind Parse(ReadOnlySpan<byte> line, out LogRecord record)
+    public LineKind Parse(ReadOnlySpan<byte> line, out LogRecord record) => Parse(line, out record, _skipOther);
+
+    /// <summary>Parses a line; <paramref name="skipOther"/> false when the caller already knows it may be an entry (<see cref="LineCandidates"/> found <c>IN=</c> or a notice in it).</summary>
+    internal LineKind Parse(ReadOnlySpan<byte> line, out LogRecord record, bool skipOther)
     {
         record = default;
         record.RulePort = -1;
-        if (_skipOther && CannotBeEntry(line))
+        if (skipOther && CannotBeEntry(line))
         {
             return LineKind.Other;
         }

@@ -290,9 +290,15 @@ public sealed class LogScanner
             {
                 Totals.OverlongLines++;
             }
-            else if (skip && hits.NoneIn(pos, pos + length) && !SpecialStart(line))
+            else if (skip && !hits.NoneIn(pos, pos + length))
             {
-                // No IN=, repeat notice, blob or NUL in the line (known from searches over the whole block): not an entry.
+                // IN=, a repeat notice, a blob or NUL in the line: parse it (no need to look for them again).
+                LineKind kind = Classify(source, line, out LogRecord record, skipOther: false);
+                Deliver(source, 0, line, kind, ref record, ref sink, null);
+            }
+            else if (skip && !SpecialStart(line))
+            {
+                // None of them in the line (known from one search over the whole block): not an entry.
                 source.LastEntryLength = -1;
                 sink.OnLine(LineKind.Other, ref other);
             }
@@ -460,7 +466,9 @@ public sealed class LogScanner
     private static long KeyOf(LineSource source, ref LogRecord record) =>
         record.Envelope.Time is { } t ? t.UtcTicks : source.Key; // lines without a time stay with their neighbours
 
-    private static LineKind Classify(LineSource source, ReadOnlySpan<byte> line, out LogRecord record)
+    private static LineKind Classify(LineSource source, ReadOnlySpan<byte> line, out LogRecord record) => Classify(source, line, out record, source.Parser.SkipsOtherLines);
+
+    private static LineKind Classify(LineSource source, ReadOnlySpan<byte> line, out LogRecord record, bool skipOther)
     {
         if (line.IndexOf((byte)0) >= 0)
         {
@@ -469,7 +477,7 @@ public sealed class LogScanner
             return LineKind.Binary;
         }
 
-        return source.Parser.Parse(line, out record);
+        return source.Parser.Parse(line, out record, skipOther);
     }
 
     private void Deliver<TSink>(LineSource source, int index, ReadOnlySpan<byte> line, LineKind kind, ref LogRecord record, ref TSink sink, DuplicateWindow? window, bool repeat = false)
