@@ -87,6 +87,33 @@ public class EnvelopeParserTests
         Assert.Equal(new DateTimeOffset(2026, 11, 23, 0, 14, 7, TimeSpan.Zero), e.Time!.Value.ToUniversalTime());
     }
 
+    [Fact]
+    public void Parse_LinesSharingAStamp_EachGetsItsOwnHostTagAndTheSameTime()
+    {
+        // The parser reuses the last "Mmm dd hh:mm:ss " stamp's result for lines of the same second.
+        var p = new EnvelopeParser(new EnvelopeOptions { ReferenceTime = Reference });
+        var seven = new DateTimeOffset(2026, 11, 23, 2, 14, 7, TimeSpan.Zero);
+        p.Parse("Nov 23 02:14:07 vps kernel: a"u8, out LogEnvelope e);
+        Assert.Equal(seven, e.Time);
+        p.Parse("Nov 23 02:14:07 mx postfix/smtp[12]: b"u8, out e);
+        Assert.Equal(seven, e.Time);
+        Assert.Equal(TimestampFlags.YearInferred | TimestampFlags.OffsetAssumed, e.TimeFlags);
+        Assert.Equal("mx", Encoding.ASCII.GetString(e.Host));
+        Assert.Equal("postfix/smtp[12]", Encoding.ASCII.GetString(e.Tag));
+        Assert.Equal("b", Encoding.ASCII.GetString(e.Message));
+        p.Parse("Nov 23 02:14:07.250000 vps kernel: c"u8, out e); // a fraction: parsed in full
+        Assert.Equal(seven.AddMilliseconds(250), e.Time);
+        p.Parse("Nov 23 02:14:07 vps kernel: d"u8, out e);
+        Assert.Equal(seven, e.Time);
+        p.Parse("Nov 23 02:14:08 vps kernel: e"u8, out e);
+        Assert.Equal(seven.AddSeconds(1), e.Time);
+        p.Parse("Noi 23 02:14:08 vps kernel: f"u8, out e); // a month name not English: no time, however often
+        Assert.Null(e.Time);
+        p.Parse("Noi 23 02:14:08 vps kernel: g"u8, out e);
+        Assert.Null(e.Time);
+        Assert.Equal("g", Encoding.ASCII.GetString(e.Message));
+    }
+
     [Theory]
     [InlineData("{\"MESSAGE\":")]
     [InlineData("{\"MESSAGE\":\"IN= OUT=eth0")]

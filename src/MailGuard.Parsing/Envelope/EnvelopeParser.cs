@@ -17,6 +17,14 @@ public sealed class EnvelopeParser
 {
     private readonly DateTime _reference;
     private readonly TimeSpan _offset;
+
+    // The last "Mmm dd hh:mm:ss " stamp and what it gave: lines of one second share it (thousands a
+    // second in a spam run), and the year inference and date arithmetic are then done once.
+    private readonly byte[] _lastStamp = new byte[Rfc3164StampLength];
+    private bool _lastStampValid;
+    private DateTimeOffset? _lastStampTime;
+    private TimestampFlags _lastStampFlags;
+    private const int Rfc3164StampLength = 16;
     private byte[] _scratch = new byte[1024];
 
     /// <summary>Creates a parser.</summary>
@@ -154,11 +162,27 @@ public sealed class EnvelopeParser
     private void ParseLetterStart(ReadOnlySpan<byte> line, ref LogEnvelope env)
     {
         // "Nov 23 02:14:07 " / "Nov  3 02:14:07.123456 " (RFC 3164, journalctl short/short-precise)
+        if (_lastStampValid && line.Length > Rfc3164StampLength && line[..Rfc3164StampLength].SequenceEqual(_lastStamp))
+        {
+            env.Time = _lastStampTime;
+            env.TimeFlags = _lastStampFlags;
+            ParseHostTag(line[Rfc3164StampLength..], ref env, LogFormat.Rfc3164);
+            return;
+        }
+
         if (TryRfc3164(line, 0, out int month, out int day, out int hour, out int minute, out int second, out long fracTicks, out int end))
         {
             if (month > 0)
             {
                 SetLocalTime(ref env, InferYear(month, day, hour, minute, second), month, day, hour, minute, second, fracTicks, TimestampFlags.YearInferred);
+            }
+
+            if (end == Rfc3164StampLength)
+            {
+                line[..Rfc3164StampLength].CopyTo(_lastStamp);
+                _lastStampTime = env.Time;
+                _lastStampFlags = env.TimeFlags;
+                _lastStampValid = true;
             }
 
             ParseHostTag(line[end..], ref env, LogFormat.Rfc3164);
