@@ -26,9 +26,7 @@ namespace MailGuard.Parsing;
 public sealed class TrafficStats
 {
     private readonly AttemptTracker _attempts;
-    private readonly LastName _out = new();
-    private readonly LastName _in = new();
-    private readonly LastName _prefix = new();
+    private readonly LastNames _lastNames = new();
     private readonly Dictionary<CellKey, Cell> _cells = [];
     private readonly List<string> _names = []; // interned interface and prefix names, by id
     private readonly Dictionary<int, List<int>> _nameIdsByHash = [];
@@ -37,8 +35,8 @@ public sealed class TrafficStats
     private long _version; // changes since the histograms were last summed
     private Rollup? _rollup;
     private readonly DestinationStats _destinations = new();
-    private PendingEntry _older; // held back by Add: the older of two when _pending is 2
-    private PendingEntry _newer; // the last one added, when _pending is 1 or 2
+    private readonly PendingEntry[] _ring = new PendingEntry[2]; // held back by Add: _ring[_head] is the older
+    private int _head;
     private int _pending;
 
     /// <summary>Creates empty statistics.</summary>
@@ -100,17 +98,36 @@ public sealed class TrafficStats
     /// </remarks>
     public void Add(ref LogRecord record)
     {
-        ref readonly NetfilterPacket p = ref record.Entry.Packet;
-        var e = new PendingEntry
+        // Two entries are held back: the older is counted now (its slots were asked for two entries ago),
+        // the newer has its destination record asked for (its index slot was asked for one entry ago).
+        int free;
+        if (_pending == 2)
         {
-            Copies = record.Copies,
-            Time = new Stamp(record.Envelope.Time),
-            Dst = p.Dst,
-            HasDst = p.Has(NetfilterFields.Dst),
-            Port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1,
-            Gid = record.Entry.Gid,
-            HasGid = record.Entry.Has(NetfilterFields.Gid),
-        };
+            Count(ref _ring[_head]);
+            free = _head;
+            _head ^= 1;
+        }
+        else
+        {
+            free = _pending == 0 ? _head : _head ^ 1;
+            _pending++;
+        }
+
+        ref PendingEntry newer = ref _ring[free ^ 1];
+        if (_pending == 2 && newer.HasDst)
+        {
+            _destinations.PrefetchRecord(newer.DstHash);
+        }
+
+        ref PendingEntry e = ref _ring[free];
+        ref readonly NetfilterPacket p = ref record.Entry.Packet;
+        e.Copies = record.Copies;
+        e.Time = new Stamp(record.Envelope.Time);
+        e.Dst = p.Dst;
+        e.HasDst = p.Has(NetfilterFields.Dst);
+        e.Port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1;
+        e.Gid = record.Entry.Gid;
+        e.HasGid = record.Entry.Has(NetfilterFields.Gid);
         e.Clock = e.Time.HasTime ? e.Time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
         if (e.Port >= 0)
         {
@@ -124,51 +141,24 @@ public sealed class TrafficStats
             _destinations.Prefetch(e.DstHash);
         }
 
-        ReadOnlySpan<byte> msg = record.Envelope.Message;
         bool hasUid = record.Entry.Has(NetfilterFields.Uid);
-        e.Key = new CellKey(
-            p.Has(NetfilterFields.Src) ? p.Src : default,
-            hasUid ? record.Entry.Uid : 0,
-            e.Port,
-            _in.Id(this, record.Entry.In.Slice(msg)),
-            _out.Id(this, record.Entry.Out.Slice(msg)),
-            _prefix.Id(this, record.Entry.Prefix.Slice(msg).TrimEnd((byte)' ')),
-            hasUid);
+        _lastNames.Ids(this, record.Envelope.Message, record.Entry.Prefix, record.Entry.In, record.Entry.Out, out int prefixId, out int inId, out int outId);
+        e.Key = new CellKey(p.Has(NetfilterFields.Src) ? p.Src : default, hasUid ? record.Entry.Uid : 0, e.Port, inId, outId, prefixId, hasUid);
         Timeline.Add(in e.Time, e.Copies);
         _version++;
-
-        // Two entries are held back: the older is counted now (its slots were asked for two entries ago),
-        // the newer has its destination record asked for (its index slot was asked for one entry ago).
-        if (_pending >= 2)
-        {
-            Count(ref _older);
-            _pending--;
-        }
-
-        if (_pending == 1)
-        {
-            _older = _newer;
-            if (_older.HasDst)
-            {
-                _destinations.PrefetchRecord(_older.DstHash);
-            }
-        }
-
-        _newer = e;
-        _pending++;
     }
 
-    /// <summary>Counts the entries held back by <see cref="Add"/>, if any.</summary>
+    /// <summary>Counts the entries held back by <see cref="Add"/>, if any (the older first).</summary>
     private void Flush()
     {
         if (_pending == 2)
         {
-            Count(ref _older);
-            Count(ref _newer);
+            Count(ref _ring[_head]);
+            Count(ref _ring[_head ^ 1]);
         }
         else if (_pending == 1)
         {
-            Count(ref _newer);
+            Count(ref _ring[_head]);
         }
 
         _pending = 0;
@@ -335,29 +325,45 @@ public sealed class TrafficStats
         public long GidSequence = -1;
     }
 
-    /// <summary>The name id a field had on the previous entry: most entries repeat it, so the bytes are compared, not hashed and looked up.</summary>
-    private sealed class LastName
+    /// <summary>
+    /// The name ids of the previous entry's prefix, IN= and OUT=: most entries repeat them, and the three
+    /// lie together at the start of the message, so one comparison of that head usually settles all three.
+    /// </summary>
+    private sealed class LastNames
     {
-        private byte[] _bytes = new byte[64];
+        private byte[] _head = new byte[128];
         private int _length = -1;
-        private int _id;
+        private ByteRange _prefix;
+        private ByteRange _in;
+        private ByteRange _out;
+        private int _prefixId;
+        private int _inId;
+        private int _outId;
 
-        public int Id(TrafficStats owner, ReadOnlySpan<byte> name)
+        public void Ids(TrafficStats owner, ReadOnlySpan<byte> msg, ByteRange prefix, ByteRange @in, ByteRange @out, out int prefixId, out int inId, out int outId)
         {
-            if (_length >= 0 && name.SequenceEqual(_bytes.AsSpan(0, _length)))
+            int end = Math.Max(prefix.End, Math.Max(@in.End, @out.End));
+            if (end == _length && prefix == _prefix && @in == _in && @out == _out && msg[..end].SequenceEqual(_head.AsSpan(0, end)))
             {
-                return _id;
+                prefixId = _prefixId;
+                inId = _inId;
+                outId = _outId;
+                return;
             }
 
-            _id = owner.NameId(name);
-            if (name.Length > _bytes.Length)
+            prefixId = _prefixId = owner.NameId(prefix.Slice(msg).TrimEnd((byte)' '));
+            inId = _inId = owner.NameId(@in.Slice(msg));
+            outId = _outId = owner.NameId(@out.Slice(msg));
+            if (end > _head.Length)
             {
-                _bytes = new byte[name.Length];
+                _head = new byte[end];
             }
 
-            name.CopyTo(_bytes);
-            _length = name.Length;
-            return _id;
+            msg[..end].CopyTo(_head);
+            _length = end;
+            _prefix = prefix;
+            _in = @in;
+            _out = @out;
         }
     }
 
