@@ -95,4 +95,64 @@ public class ParallelScanTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task File_LeadInCoversTheRetryWindowByTime_AttemptsEqualOneSequentialScan()
+    {
+        // 3,500 flows starting 50 ms apart, each a SYN and its six retransmissions (1, 3, 7, 15, 31, 63 s later):
+        // 24,500 lines over 4 minutes in 6 MB. With an 8 KiB lead-in (a quarter of a second of log) series
+        // cross the chunk boundaries unseen; the lead-in grows until it covers the 2-minute window.
+        var packets = new List<(long Ms, int Flow)>();
+        int[] backoff = [0, 1, 3, 7, 15, 31, 63];
+        for (int flow = 0; flow < 3500; flow++)
+        {
+            foreach (int s in backoff)
+            {
+                packets.Add(((flow * 50L) + (s * 1000L), flow));
+            }
+        }
+
+        packets.Sort();
+        string path = Path.Combine(Path.GetTempPath(), $"mailguard-leadin-{Environment.ProcessId}-{Guid.NewGuid():N}.log");
+        try
+        {
+            var start = new DateTimeOffset(2026, 11, 23, 2, 0, 0, TimeSpan.Zero);
+            await using (var w = new StreamWriter(path, false, Encoding.ASCII))
+            {
+                foreach ((long ms, int flow) in packets)
+                {
+                    await w.WriteAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{start.AddMilliseconds(ms):yyyy-MM-ddTHH:mm:ss.ffffffzzz} vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.{flow / 256}.{flow % 256} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={20000 + flow} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33\n"));
+                }
+            }
+
+            var whole = new TrafficStats();
+            await using (FileStream f = File.OpenRead(path))
+            {
+                await new LogScanner(Options).ScanAsync(f, new StatsSink(whole), TestContext.Current.CancellationToken);
+            }
+
+            Assert.Equal(3500, whole.All.Attempts);
+            Assert.Equal(24_500, whole.All.Count);
+            foreach (int chunks in new[] { 2, 4 })
+            {
+                Assert.Equal(whole.All.Attempts, Attempts(ParallelScan.File(path, () => new StatsSink(new TrafficStats()), Options, chunks, TimeSpan.FromMinutes(2), 8 << 10, TestContext.Current.CancellationToken)));
+                Assert.True(Attempts(ParallelScan.File(path, () => new StatsSink(new TrafficStats()), Options, chunks, TimeSpan.Zero, 8 << 10, TestContext.Current.CancellationToken)) > 3500); // bytes alone: too short
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        static long Attempts(IReadOnlyList<ChunkResult<StatsSink>> parts)
+        {
+            TrafficStats merged = parts[0].Sink.Stats;
+            for (int i = 1; i < parts.Count; i++)
+            {
+                merged.Merge(parts[i].Sink.Stats);
+            }
+
+            return merged.All.Attempts;
+        }
+    }
 }

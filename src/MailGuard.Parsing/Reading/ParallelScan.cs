@@ -14,7 +14,9 @@ public readonly record struct ChunkResult<TSink>(TSink Sink, ScanTotals Totals);
 /// caller merges the sinks (e.g. <see cref="TrafficStats.Merge"/>) and totals (<see cref="ScanTotals.Add"/>).
 /// </summary>
 /// <remarks>
-/// Each chunk first reads the last 32 MiB of the chunk before it and passes its entries as
+/// Each chunk first reads the end of the chunk before it — at least 32 MiB, and as much more (doubling,
+/// up to 256 MiB) as it takes to cover the lead-in time (default 2 minutes, the default
+/// <see cref="TrafficStatsOptions.RetryWindow"/>) when the lines carry times — and passes its entries as
 /// <see cref="LineKind.Duplicate"/> (not to be counted): a sink that tracks flows
 /// (<see cref="TrafficStats.Observe"/>) then knows the SYN retransmission series that cross the boundary.
 /// A <c>last message repeated N times</c> opening a chunk is not tied to the entry before it. Standard input, pipes and gzip files cannot be cut: use
@@ -24,8 +26,11 @@ public static class ParallelScan
 {
     private const int BlockSize = 4 << 20;
 
-    /// <summary>How much of the previous chunk each chunk reads first, as <see cref="LineKind.Duplicate"/> lines, so that retransmissions crossing the boundary are known (32 MiB: over a minute of log at 2,000 lines a second).</summary>
-    private const long LeadIn = 32 << 20;
+    /// <summary>The least of the previous chunk each chunk reads first, as <see cref="LineKind.Duplicate"/> lines, so that retransmissions crossing the boundary are known.</summary>
+    internal const long MinLeadIn = 32 << 20;
+
+    /// <summary>The most: past it, a chunk would spend more on its lead-in than parallel reading saves.</summary>
+    internal const long MaxLeadIn = 256 << 20;
 
     /// <summary>Scans <paramref name="path"/> in parallel chunks.</summary>
     /// <typeparam name="TSink">The consumer; one per chunk.</typeparam>
@@ -36,6 +41,24 @@ public static class ParallelScan
     /// <param name="cancellationToken">Stops every chunk; what was read stays counted.</param>
     /// <returns>One result per chunk, in file order.</returns>
     public static IReadOnlyList<ChunkResult<TSink>> File<TSink>(string path, Func<TSink> newSink, LogScannerOptions? options = null, int chunks = 0, CancellationToken cancellationToken = default)
+        where TSink : ILogSink =>
+        File(path, newSink, options, chunks, TimeSpan.FromMinutes(2), MinLeadIn, cancellationToken);
+
+    /// <summary>Scans <paramref name="path"/> in parallel chunks, with a chosen lead-in.</summary>
+    /// <typeparam name="TSink">The consumer; one per chunk.</typeparam>
+    /// <param name="path">A regular, uncompressed file.</param>
+    /// <param name="newSink">Makes the consumer of one chunk (called on the chunk's thread).</param>
+    /// <param name="options">Scanner settings; defaults when null.</param>
+    /// <param name="chunks">How many chunks (0: one per core; files under 1 MiB get one).</param>
+    /// <param name="leadInTime">How much log time before its start each chunk reads as lead-in, when the lines carry times (the sink's retry window).</param>
+    /// <param name="cancellationToken">Stops every chunk; what was read stays counted.</param>
+    /// <returns>One result per chunk, in file order.</returns>
+    public static IReadOnlyList<ChunkResult<TSink>> File<TSink>(string path, Func<TSink> newSink, LogScannerOptions? options, int chunks, TimeSpan leadInTime, CancellationToken cancellationToken = default)
+        where TSink : ILogSink =>
+        File(path, newSink, options, chunks, leadInTime, MinLeadIn, cancellationToken);
+
+    /// <summary>The whole of it; <paramref name="minLeadIn"/> is smaller in tests.</summary>
+    internal static IReadOnlyList<ChunkResult<TSink>> File<TSink>(string path, Func<TSink> newSink, LogScannerOptions? options, int chunks, TimeSpan leadInTime, long minLeadIn, CancellationToken cancellationToken)
         where TSink : ILogSink
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -64,7 +87,7 @@ public static class ParallelScan
             if (i > 0)
             {
                 // The end of the previous chunk, passed as Duplicate: a sink can learn its flows without counting them.
-                long from = LineStartAtOrAfter(file, Math.Max(starts[i - 1], starts[i] - LeadIn), length);
+                long from = LeadInStart(file, starts[i - 1], starts[i], length, options.Parser.Envelope, leadInTime, minLeadIn);
                 var leadIn = new LeadInSink<TSink> { Inner = sink };
                 new LogScanner(options).ScanRange(file, block, Math.Min(from, starts[i]), starts[i], length, ref leadIn, cancellationToken);
                 sink = leadIn.Inner;
@@ -90,6 +113,54 @@ public static class ParallelScan
                 Inner.OnLine(LineKind.Duplicate, ref record);
             }
         }
+    }
+
+    /// <summary>
+    /// Where the lead-in of the chunk starting at <paramref name="start"/> begins: <paramref name="minLeadIn"/>
+    /// bytes before it, doubled while the first line there is less than <paramref name="leadInTime"/> older
+    /// than the chunk's first line (up to <see cref="MaxLeadIn"/> and never before <paramref name="previous"/>).
+    /// </summary>
+    private static long LeadInStart(SafeFileHandle file, long previous, long start, long length, EnvelopeOptions envelope, TimeSpan leadInTime, long minLeadIn)
+    {
+        var parser = new EnvelopeParser(envelope);
+        DateTimeOffset? chunkTime = TimeAt(file, start, length, parser);
+        long size = minLeadIn;
+        while (true)
+        {
+            long from = LineStartAtOrAfter(file, Math.Max(previous, start - size), length);
+            if (from <= previous || size >= MaxLeadIn || chunkTime is null || TimeAt(file, from, length, parser) is not { } t || chunkTime.Value - t >= leadInTime)
+            {
+                return Math.Min(from, start);
+            }
+
+            size *= 2;
+        }
+    }
+
+    /// <summary>The time of the first of the few lines at <paramref name="offset"/> that has one, or null.</summary>
+    private static DateTimeOffset? TimeAt(SafeFileHandle file, long offset, long length, EnvelopeParser parser)
+    {
+        Span<byte> probe = stackalloc byte[8192];
+        int read = RandomAccess.Read(file, probe[..(int)Math.Min(probe.Length, length - offset)], offset);
+        ReadOnlySpan<byte> rest = probe[..Math.Max(read, 0)];
+        for (int n = 0; n < 16 && !rest.IsEmpty; n++)
+        {
+            int nl = rest.IndexOf((byte)'\n');
+            if (nl < 0)
+            {
+                break; // a line longer than the probe: no time from here
+            }
+
+            parser.Parse(rest[..nl], out LogEnvelope envelope);
+            if (envelope.Time is { } t)
+            {
+                return t;
+            }
+
+            rest = rest[(nl + 1)..];
+        }
+
+        return null;
     }
 
     /// <summary>The offset of the first line that starts at or after <paramref name="offset"/>.</summary>
