@@ -277,7 +277,7 @@ internal static class Scan
 
             file = new FileStream(name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
             DateTimeOffset? written = file.CanSeek ? File.GetLastWriteTimeUtc(name) : null; // the year of year-less stamps
-            return new LogInput(name, LogScanner.OpenMaybeGzip(file.CanSeek ? new SyncReadStream(file) : file), written);
+            return new LogInput(name, LogScanner.OpenMaybeGzip(file), written);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

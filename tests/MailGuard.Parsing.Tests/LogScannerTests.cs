@@ -211,4 +211,28 @@ public class LogScannerTests
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             base.ReadAsync(buffer[..Math.Min(chunk, buffer.Length)], cancellationToken);
     }
+
+    [Fact]
+    public async Task OpenMaybeGzip_RegularFile_ReadsOnTheCallingThread()
+    {
+        // A FileStream opened for synchronous I/O would run every ReadAsync on a thread-pool thread.
+        string path = Path.Combine(Repo.Samples, "kern.log");
+        await using Stream s = LogScanner.OpenMaybeGzip(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1));
+        byte[] buffer = new byte[4096];
+        long total = 0;
+        while (true)
+        {
+            ValueTask<int> read = s.ReadAsync(buffer, TestContext.Current.CancellationToken);
+            Assert.True(read.IsCompleted);
+            int n = await read;
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        Assert.Equal(new FileInfo(path).Length, total);
+    }
 }

@@ -45,6 +45,27 @@ internal abstract class ReadOnlyWrapperStream(Stream inner) : Stream
     }
 }
 
+/// <summary>
+/// A regular file read synchronously even when asked asynchronously. .NET runs an asynchronous read of a
+/// file opened for synchronous I/O on a thread-pool thread: for a log in the page cache that is a thread
+/// hop per 64 KiB read. Pipes and terminals are not wrapped: their reads can wait, and must stay cancellable.
+/// </summary>
+internal sealed class SyncFileReads(FileStream inner) : ReadOnlyWrapperStream(inner)
+{
+    public override bool CanSeek => true;
+
+    public override long Length => Inner.Length;
+
+    public override long Position { get => Inner.Position; set => Inner.Position = value; }
+
+    public override long Seek(long offset, SeekOrigin origin) => Inner.Seek(offset, origin);
+
+    public override int Read(Span<byte> buffer) => Inner.Read(buffer);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new ValueTask<int>(Inner.Read(buffer.Span));
+}
+
 /// <summary>Returns some bytes already read first (the gzip magic sniffed from a pipe), then the rest of the stream.</summary>
 internal sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyWrapperStream(inner)
 {

@@ -131,11 +131,17 @@ public sealed class LogScanner
     /// <remarks>
     /// For a seekable stream the gzip trailer (the length of the data, modulo 2^32) is read first and checked
     /// at the end, so a truncated <c>.gz</c> raises <see cref="InvalidDataException"/> instead of ending quietly
-    /// (.NET's GZipStream does not report a missing end). Not possible on a pipe.
+    /// (.NET's GZipStream does not report a missing end). Not possible on a pipe. A regular file opened for
+    /// synchronous I/O is then read synchronously even by the asynchronous scan (no thread-pool hop per read).
     /// </remarks>
     public static Stream OpenMaybeGzip(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (stream is FileStream { CanSeek: true, IsAsync: false } file)
+        {
+            stream = new SyncFileReads(file); // a regular file: read it on this thread, not one thread-pool hop per read
+        }
+
         uint? trailerLength = null;
         if (stream.CanSeek && stream.Length >= 18)
         {
