@@ -206,6 +206,44 @@ public class TrafficStatsTests
         Assert.Equal(33u, stats.Uids.Top()[0].Key);
     }
 
+    [Fact]
+    public void Histograms_ReadThenAddMore_TheFirstReadStaysASnapshot()
+    {
+        // Sources hands out the cells' own objects while nothing changes; a cell must copy before it changes.
+        static byte[] Line(int second, string src) => System.Text.Encoding.ASCII.GetBytes($"2026-11-23T02:14:{second:00}+00:00 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC={src} DST=198.51.100.{second} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={40000 + second} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33");
+        var parser = new LogLineParser();
+        var stats = new TrafficStats();
+        void Add(int second, string src)
+        {
+            Assert.Equal(LineKind.Entry, parser.Parse(Line(second, src), out LogRecord r));
+            stats.Add(ref r);
+        }
+
+        Add(1, "192.0.2.10");
+        Add(2, "192.0.2.11");
+        KeyStat first = stats.Sources[NetAddress.FromIPv4(0xC000020A)]!;
+        KeyStat uidFirst = stats.Uids[33]!;
+        Assert.Equal(1, first.Count);
+        Add(3, "192.0.2.10");
+        Add(4, "192.0.2.10");
+        Assert.Equal(1, first.Count); // the snapshot
+        Assert.Equal(1, first.DistinctDestinations);
+        Assert.Equal(2, uidFirst.Count);
+        KeyStat second = stats.Sources[NetAddress.FromIPv4(0xC000020A)]!;
+        Assert.Equal(3, second.Count);
+        Assert.Equal(1, first.Count); // still, after the entries held back were counted
+        Assert.Equal(1, first.DistinctDestinations);
+        Assert.Equal(2, uidFirst.Count);
+        Assert.Equal(3, second.DistinctDestinations);
+        Assert.Equal(3, second.Attempts);
+        Assert.Equal(3, second.Ports![25].Packets);
+        Assert.Null(second.Gid); // a source's stat: no GID, no forwarded clients, even when it is a cell's own object
+        Assert.Equal(0, second.DistinctSources);
+        Assert.Equal(4, stats.Uids[33]!.Count);
+        Assert.Equal(33u, stats.Uids[33]!.Gid);
+        Assert.Equal(1, stats.Sources[NetAddress.FromIPv4(0xC000020B)]!.Count);
+    }
+
     private readonly struct Sink(TrafficStats stats) : ILogSink
     {
         public void OnLine(LineKind kind, ref LogRecord record)

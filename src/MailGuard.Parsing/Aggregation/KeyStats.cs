@@ -164,6 +164,22 @@ public sealed class KeyStat
         }
     }
 
+    /// <summary>True when a histogram read from <see cref="TrafficStats"/> holds this object as well as the cell that made it.</summary>
+    internal bool Shared { get; set; }
+
+    /// <summary>A copy with everything: counts, times, destinations, ports, timeline, sources, GID.</summary>
+    internal KeyStat Clone()
+    {
+        var copy = new KeyStat { Gid = Gid };
+        copy.Absorb(this, detail: true);
+        if (_sources is not null)
+        {
+            copy._sources = [.. _sources];
+        }
+
+        return copy;
+    }
+
     /// <summary>Adds another instance's stat; <paramref name="ids"/> maps the other's destination ids to this one's.</summary>
     internal void Merge(KeyStat other, int[] ids)
     {
@@ -310,9 +326,34 @@ public sealed class KeyStats<TKey>
         return stat;
     }
 
-    /// <summary>Adds a <see cref="TrafficStats"/> cell to the stat of <paramref name="key"/> (with the per-port detail for actor keys).</summary>
-    internal KeyStat Absorb(TKey key, KeyStat cell)
+    /// <summary>
+    /// Adds a <see cref="TrafficStats"/> cell to the stat of <paramref name="key"/> (with the per-port detail
+    /// for actor keys). With <paramref name="share"/> (an actor histogram whose keys may be as many as the
+    /// cells), a key's first cell is taken as it is — marked <see cref="KeyStat.Shared"/>, so the cell copies
+    /// it before it changes again — and copied only when a second cell comes.
+    /// </summary>
+    internal KeyStat Absorb(TKey key, KeyStat cell, bool share = false)
     {
+        if (share && _actor && _trackDestinations)
+        {
+            ref KeyStat? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out bool exists);
+            if (!exists)
+            {
+                cell.Shared = true;
+                slot = cell;
+                return cell;
+            }
+
+            if (slot!.Shared)
+            {
+                slot = slot.Clone(); // the first cell's own object stays the cell's
+            }
+
+            slot.Absorb(cell, detail: true);
+            _lastStat = null;
+            return slot;
+        }
+
         KeyStat stat = Get(key, out _);
         stat.Absorb(cell, _actor, _trackDestinations);
         return stat;

@@ -176,8 +176,9 @@ public sealed class TrafficStats
             _lastCell = cell;
         }
 
-        cell.Stat.Add(e.Copies, attempts, in e.Time, dstId, trackDestinations: true);
-        cell.Stat.AddDetail(e.Port, e.Copies, attempts, in e.Time);
+        KeyStat stat = cell.Writable;
+        stat.Add(e.Copies, attempts, in e.Time, dstId, trackDestinations: true);
+        stat.AddDetail(e.Port, e.Copies, attempts, in e.Time);
         if (e.Key.HasUid && e.HasGid)
         {
             cell.Gid = e.Gid;
@@ -241,7 +242,7 @@ public sealed class TrafficStats
             var key = new CellKey(k.Src, k.Uid, k.Port, names[k.In], names[k.Out], names[k.Prefix], k.HasUid);
             ref Cell? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_cells, key, out _);
             Cell mine = slot ??= new Cell(key);
-            mine.Stat.Merge(theirs.Stat, ids);
+            mine.Writable.Merge(theirs.Stat, ids);
             if (theirs.Gid is not null)
             {
                 mine.Gid = theirs.Gid; // the other part comes after this one
@@ -320,9 +321,15 @@ public sealed class TrafficStats
     private sealed class Cell(CellKey key)
     {
         public readonly CellKey Key = key;
-        public readonly KeyStat Stat = new();
         public uint? Gid;
         public long GidSequence = -1;
+        private KeyStat _stat = new();
+
+        /// <summary>The cell's figures, to read (a snapshot may hold the same object: see <see cref="KeyStats{TKey}.Absorb"/>).</summary>
+        public KeyStat Stat => _stat;
+
+        /// <summary>The cell's figures, to change: copied first when a snapshot holds them.</summary>
+        public KeyStat Writable => _stat.Shared ? _stat = _stat.Clone() : _stat;
     }
 
     /// <summary>
@@ -392,7 +399,7 @@ public sealed class TrafficStats
                 All.Absorb(s, detail: true);
                 if (!k.Src.IsNone)
                 {
-                    Sources.Absorb(k.Src, s);
+                    Sources.Absorb(k.Src, s, share: true); // as many sources as cells at worst: no second copy of each
                 }
 
                 if (k.Port >= 0)
