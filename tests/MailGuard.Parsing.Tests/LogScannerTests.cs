@@ -235,4 +235,51 @@ public class LogScannerTests
 
         Assert.Equal(new FileInfo(path).Length, total);
     }
+
+    [Fact]
+    public async Task OpenMaybeGzip_ReaderDisposedEarly_TheDecompressingTaskStopsAndClosesTheSource()
+    {
+        // gzip is decompressed ahead on another thread; a reader that stops early must not leave it running.
+        using var packed = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            for (int i = 0; i < 200_000; i++)
+            {
+                gz.Write(Encoding.ASCII.GetBytes($"Nov 23 02:14:07 vps kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.{i % 251}.{i % 241} ID={i} LEN=60\n")); // 20 MB of text: far more than the 1 MiB read ahead
+            }
+        }
+
+        var source = new DisposeFlagStream(packed.ToArray());
+        Stream s = LogScanner.OpenMaybeGzip(source);
+        byte[] buffer = new byte[4096];
+        Assert.True(await s.ReadAsync(buffer, TestContext.Current.CancellationToken) > 0);
+        await s.DisposeAsync();
+        for (int wait = 0; wait < 200 && !source.Disposed; wait++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(source.Disposed);
+        Assert.True(source.PositionAtDispose < source.Length / 2); // it stopped, it did not decompress to the end
+    }
+
+    private sealed class DisposeFlagStream(byte[] data) : MemoryStream(data)
+    {
+        public bool Disposed { get; private set; }
+
+        public long PositionAtDispose { get; private set; }
+
+        public override long Length { get; } = data.Length;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (!Disposed)
+            {
+                PositionAtDispose = Position;
+            }
+
+            Disposed = true;
+            base.Dispose(disposing);
+        }
+    }
 }
