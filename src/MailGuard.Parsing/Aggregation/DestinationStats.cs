@@ -95,9 +95,6 @@ public sealed class DestinationStats
         return list;
     }
 
-    /// <summary>Counts one entry for <paramref name="address"/>; returns the address's dense id (0, 1, … in order of first sight).</summary>
-    internal int Add(NetAddress address, long copies, long attempts, in Stamp time) => Add(address, address.Hash64, copies, attempts, in time);
-
     /// <summary>Starts loading the index slot where an address with this hash (<see cref="NetAddress.Hash64"/>) is looked up first.</summary>
     internal void Prefetch(ulong hash) => Internals.Prefetch.Line(ref _index[(int)hash & _mask]);
 
@@ -111,7 +108,7 @@ public sealed class DestinationStats
         }
     }
 
-    /// <summary>Counts one entry for <paramref name="address"/>, whose <see cref="NetAddress.Hash64"/> is <paramref name="hash"/>.</summary>
+    /// <summary>Counts one entry for <paramref name="address"/>, whose <see cref="NetAddress.Hash64"/> is <paramref name="hash"/>; returns the address's dense id (0, 1, … in order of first sight).</summary>
     internal int Add(NetAddress address, ulong hash, long copies, long attempts, in Stamp time)
     {
         int id = _last >= 0 && _records[_last].Address.Equals(address) ? _last : Find(address, hash);

@@ -29,6 +29,7 @@ public sealed class TrafficStats
     private readonly LastNames _lastNames = new();
     private readonly Dictionary<CellKey, Cell> _cells = [];
     private readonly List<string> _names = []; // interned interface and prefix names, by id
+    private readonly List<byte[]> _nameBytes = []; // their bytes, which key them
     private readonly Dictionary<int, List<int>> _nameIdsByHash = [];
     private Cell? _lastCell;
     private long _sequence; // entries counted: orders the cells' last GID
@@ -292,8 +293,6 @@ public sealed class TrafficStats
         bucket.Add(_names.Count - 1);
         return _names.Count - 1;
     }
-
-    private readonly List<byte[]> _nameBytes = [];
 
     /// <summary>A combination of the keys an entry is counted under (besides its destination).</summary>
     private readonly struct CellKey(NetAddress src, uint uid, int port, int @in, int @out, int prefix, bool hasUid) : IEquatable<CellKey>
