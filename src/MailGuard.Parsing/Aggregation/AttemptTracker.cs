@@ -6,15 +6,15 @@ namespace MailGuard.Parsing.Internals;
 /// </summary>
 /// <remarks>
 /// One open-addressing table of 8-byte slots, at most half full: a packet costs one probe sequence,
-/// usually one cache line (a <see cref="Dictionary{TKey, TValue}"/> and a queue touched three or more, in
-/// six times the memory). A slot holds a 47-bit fingerprint of the flow and its last time in eighths of
-/// a second modulo 2¹⁶ (so whole-second syslog times compare exactly; finer times are told within 1/8 s
-/// of the window's edge; a window under 8 s or over 17 minutes is cut into 4,096 units instead). Two different flows of one window share
-/// a fingerprint with a chance of about n²/2⁴⁸ (n = 250,000 flows: 2·10⁻⁴) and would then count as one
-/// attempt. Once per window of log time the flows last seen over a window before the latest time are
-/// deleted in place, so the table holds the flows of two windows at most. Should more than
-/// <see cref="MaxFlows"/> flows be live then (a log without times, where nothing ages), all are
-/// forgotten: their next packets count as new attempts.
+/// usually one cache line (a <see cref="Dictionary{TKey, TValue}"/> and a queue touched three or more,
+/// at 44 bytes a flow; here 16 to 32). A slot holds a 47-bit fingerprint of the flow and its last time
+/// in eighths of a second modulo 2¹⁶ (so whole-second syslog times compare exactly; finer times are
+/// told within 1/8 s of the window's edge; a window under 8 s or over 17 minutes is cut into 4,096
+/// units instead). Two different flows of one window share a fingerprint with a chance of about
+/// n²/2⁴⁸ (n = 250,000 flows: 2·10⁻⁴) and would then count as one attempt. Once per window of log time
+/// the flows last seen over a window before the latest time are deleted in place, so the table holds
+/// the flows of two windows at most. Should more than <see cref="MaxFlows"/> flows be live then (a log
+/// without times, where nothing ages), all are forgotten: their next packets count as new attempts.
 /// </remarks>
 internal sealed class AttemptTracker
 {
