@@ -19,6 +19,11 @@ namespace MailGuard.Parsing;
 /// read a property again after adding more.
 /// </para>
 /// <para>
+/// <see cref="Add"/> takes an entry apart at once but counts it two entries later, so that the flow and
+/// destination tables (megabytes, touched at random) are prefetched meanwhile; reading anything, and
+/// <see cref="Observe"/> and <see cref="Merge"/>, count the held-back entries first.
+/// </para>
+/// <para>
 /// Adding an entry allocates only when a combination is seen for the first time (and its name, for
 /// interfaces and prefixes). Not thread-safe: one instance per thread, merged at the end.
 /// </para>
