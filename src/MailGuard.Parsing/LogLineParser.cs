@@ -221,13 +221,19 @@ public sealed class LogLineParser
             return false;
         }
 
-        ReadOnlySpan<byte> t = line.TrimStart(" \t\u001e"u8);
-        if (t.IsEmpty || t[0] == (byte)'{' || t[0] == (byte)'-' || t.StartsWith("data:"u8))
+        return !HasSpecialStart(line) && line.IndexOf("repeated"u8) < 0 && line.IndexOf("blob data]"u8) < 0;
+    }
+
+    /// <summary>A line whose start the envelope parser treats specially: empty, a separator, journal JSON (a MESSAGE byte array hides "IN=").</summary>
+    internal static bool HasSpecialStart(ReadOnlySpan<byte> line)
+    {
+        if (!line.IsEmpty && line[0] is not ((byte)' ' or (byte)'\t' or 0x1E or (byte)'{' or (byte)'-' or (byte)'d'))
         {
-            return false; // separators, empty lines, journal JSON (a MESSAGE byte array hides "IN=")
+            return false; // most lines: a letter or digit of a time stamp
         }
 
-        return line.IndexOf("repeated"u8) < 0 && line.IndexOf("blob data]"u8) < 0;
+        ReadOnlySpan<byte> t = line.TrimStart(" \t\u001e"u8);
+        return t.IsEmpty || t[0] == (byte)'{' || t[0] == (byte)'-' || t.StartsWith("data:"u8);
     }
 
     private bool IsExcluded(ref LogRecord record)

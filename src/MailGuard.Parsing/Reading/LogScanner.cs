@@ -297,38 +297,22 @@ public sealed class LogScanner
             {
                 Totals.OverlongLines++;
             }
-            else if (skip && !hits.NoneIn(pos, pos + length))
+            else if (skip && hits.NoneIn(pos, pos + length) && !LogLineParser.HasSpecialStart(line))
             {
-                // IN=, a repeat notice, a blob or NUL in the line: parse it (no need to look for them again).
-                LineKind kind = Classify(source, line, out LogRecord record, skipOther: false);
-                Deliver(source, 0, line, kind, ref record, ref sink, null);
-            }
-            else if (skip && !SpecialStart(line))
-            {
-                // None of them in the line (known from one search over the whole block): not an entry.
+                // No IN=, repeat notice, blob or NUL in the line (known from one search over the whole block)
+                // and no separator or JSON start: not an entry.
                 source.LastEntryLength = -1;
                 sink.OnLine(LineKind.Other, ref other);
             }
-            else if (!(skip && PassOther(source, line, ref other, ref sink)))
+            else
             {
-                LineKind kind = Classify(source, line, out LogRecord record);
+                // A line that may be an entry: parsed without looking for IN= again.
+                LineKind kind = Classify(source, line, out LogRecord record, skipOther: false);
                 Deliver(source, 0, line, kind, ref record, ref sink, null);
             }
 
             pos += length + 1;
         }
-    }
-
-    /// <summary>A line start that <see cref="LogLineParser.CannotBeEntry"/> looks at: an empty line, a separator, journal JSON or export text.</summary>
-    private static bool SpecialStart(ReadOnlySpan<byte> line)
-    {
-        if (line.IsEmpty)
-        {
-            return true;
-        }
-
-        byte b = line[0];
-        return b is (byte)'{' or (byte)'-' or (byte)' ' or (byte)'\t' or 0x1E or (byte)'d';
     }
 
     /// <summary>
