@@ -89,7 +89,7 @@ public static class ParallelScan
                 // The end of the previous chunk, passed as Duplicate: a sink can learn its flows without counting them.
                 long from = LeadInStart(file, starts[i - 1], starts[i], length, options.Parser.Envelope, leadInTime, minLeadIn);
                 var leadIn = new LeadInSink<TSink> { Inner = sink };
-                new LogScanner(options).ScanRange(file, block, Math.Min(from, starts[i]), starts[i], length, ref leadIn, cancellationToken);
+                new LogScanner(options).ScanRange(file, block, from, starts[i], length, ref leadIn, cancellationToken);
                 sink = leadIn.Inner;
             }
 
