@@ -56,6 +56,7 @@ internal static class Scan
         var parser = new LogLineParserOptions
         {
             SkipOtherLines = true, // the report needs entries only
+            LeanEntries = true, // and of them only addresses, ports, UID/GID, interfaces and prefix
             Filter = settings.Filter,
             Ports = settings.Ports,
             Since = settings.Since,

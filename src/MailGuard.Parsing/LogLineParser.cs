@@ -65,6 +65,17 @@ public sealed class LogLineParserOptions
     /// </summary>
     public bool SkipOtherLines { get; init; }
 
+    /// <summary>
+    /// When true, an entry in the kernel's usual layout (IPv4 or IPv6, TCP or UDP) is read for the fields a
+    /// traffic report uses only — prefix, <c>IN=</c>, <c>OUT=</c>, <c>SRC=</c>, <c>DST=</c>, <c>PROTO=</c>,
+    /// <c>SPT=</c>, <c>DPT=</c>, UDP <c>LEN=</c>, <c>UID=</c>, <c>GID=</c>, <c>MARK=</c> — and the IP header fields after
+    /// <c>DST=</c> and the TCP fields from <c>SEQ=</c> to the options are passed over unchecked and left unset
+    /// (<see cref="NetfilterEntry.Fields"/> says which are set). A line damaged only inside those passed-over
+    /// fields then counts as an entry, not <see cref="LineKind.Malformed"/>; everything else is as without it.
+    /// About 15 % less CPU per entry; leave it false when the sink reads TTL, LEN, window or TCP flags.
+    /// </summary>
+    public bool LeanEntries { get; init; }
+
     /// <summary>The same settings with another envelope (e.g. another reference time for another file).</summary>
     /// <param name="envelope">The envelope settings.</param>
     /// <returns>A copy.</returns>
@@ -73,6 +84,7 @@ public sealed class LogLineParserOptions
         Filter = Filter,
         Envelope = envelope ?? throw new ArgumentNullException(nameof(envelope)),
         SkipOtherLines = SkipOtherLines,
+        LeanEntries = LeanEntries,
         Ports = Ports,
         Since = Since,
         Until = Until,
@@ -123,6 +135,7 @@ public sealed class LogLineParser
     private readonly long _until;
     private readonly bool _timeBounded;
     private readonly bool _skipOther;
+    private readonly BodyReading _reading;
 
     /// <summary>Creates a parser.</summary>
     /// <param name="options">The filter and the envelope settings; defaults when null.</param>
@@ -143,6 +156,7 @@ public sealed class LogLineParser
 
         _timeBounded = options.Since is not null || options.Until is not null;
         _skipOther = options.SkipOtherLines;
+        _reading = options.LeanEntries ? BodyReading.Lean : BodyReading.Common;
         _since = options.Since?.UtcTicks ?? long.MinValue;
         _until = options.Until?.UtcTicks ?? long.MaxValue;
     }
@@ -189,7 +203,7 @@ public sealed class LogLineParser
             return LineKind.Other;
         }
 
-        record.Status = NetfilterParser.Parse(record.Envelope.Message, out record.Entry);
+        record.Status = NetfilterParser.Parse(record.Envelope.Message, out record.Entry, _reading);
         switch (record.Status)
         {
             case NetfilterParseStatus.NotNetfilter:

@@ -29,12 +29,14 @@ public class AllocationTests
         return lines;
     }
 
-    [Fact]
-    public void LogLineParser_ParsingEveryFormManyTimes_AllocatesNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LogLineParser_ParsingEveryFormManyTimes_AllocatesNothing(bool leanEntries)
     {
         List<byte[]> lines = AllForms();
         Assert.True(lines.Count > 1000, $"only {lines.Count} lines");
-        var parser = new LogLineParser(new LogLineParserOptions { Filter = PrefixFilter.All });
+        var parser = new LogLineParser(new LogLineParserOptions { Filter = PrefixFilter.All, LeanEntries = leanEntries });
 
         long sink = Run(parser, lines, 2); // warm up: JIT, scratch buffer growth
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -150,6 +150,20 @@ public readonly struct NetAddress : IEquatable<NetAddress>, IComparable<NetAddre
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool TryParseIPv4(ReadOnlySpan<byte> s, out uint value)
     {
+        int n = ParseIPv4Prefix(s, out value);
+        if (n != s.Length || n == 0)
+        {
+            value = 0;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A dotted quad at the start of <paramref name="s"/> (octets of 1–3 digits, each ≤ 255); returns the bytes it takes, 0 when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int ParseIPv4Prefix(ReadOnlySpan<byte> s, out uint value)
+    {
         value = 0;
         int pos = 0;
         for (int part = 0; part < 4; part++)
@@ -158,7 +172,8 @@ public readonly struct NetAddress : IEquatable<NetAddress>, IComparable<NetAddre
             {
                 if (pos >= s.Length || s[pos] != '.')
                 {
-                    return false;
+                    value = 0;
+                    return 0;
                 }
 
                 pos++;
@@ -180,13 +195,14 @@ public readonly struct NetAddress : IEquatable<NetAddress>, IComparable<NetAddre
 
             if (pos == start || octet > 255)
             {
-                return false;
+                value = 0;
+                return 0;
             }
 
             value = (value << 8) | octet;
         }
 
-        return pos == s.Length;
+        return pos;
     }
 
     private static bool TryParseFullIPv6(ReadOnlySpan<byte> s, out NetAddress address)

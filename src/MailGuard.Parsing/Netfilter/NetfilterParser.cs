@@ -12,13 +12,16 @@ namespace MailGuard.Parsing;
 /// <c>[ 123.456789]</c> stamp in front is harmless but becomes part of the prefix, so strip it first
 /// (see <see cref="EnvelopeParser"/>). A trailing space, CR or LF is accepted.
 /// </remarks>
-public static class NetfilterParser
+public static partial class NetfilterParser
 {
     /// <summary>Parses one message.</summary>
     /// <param name="message">The message bytes (UTF-8 or any other encoding: the prefix and interface names are kept as raw bytes).</param>
     /// <param name="entry">The parsed fields; ranges are relative to <paramref name="message"/>.</param>
     /// <returns>What the message is; for <see cref="NetfilterParseStatus.Malformed"/>, <paramref name="entry"/> holds the fields recognised before the error.</returns>
-    public static NetfilterParseStatus Parse(ReadOnlySpan<byte> message, out NetfilterEntry entry)
+    public static NetfilterParseStatus Parse(ReadOnlySpan<byte> message, out NetfilterEntry entry) => Parse(message, out entry, BodyReading.Common);
+
+    /// <summary>Parses one message, reading the body as <paramref name="reading"/> says.</summary>
+    internal static NetfilterParseStatus Parse(ReadOnlySpan<byte> message, out NetfilterEntry entry, BodyReading reading)
     {
         entry = default;
         entry.ErrorOffset = -1;
@@ -102,7 +105,7 @@ public static class NetfilterParser
                 entry._fields |= NetfilterFields.PhysIn;
             }
 
-            ParseBody(ref entry, ref sc);
+            ParseBody(ref entry, ref sc, reading);
             return Finish(ref entry, ref sc);
         }
     }
@@ -140,7 +143,7 @@ public static class NetfilterParser
         rest.Length < 9 && ("SRC="u8.StartsWith(rest) || "MAC="u8.StartsWith(rest) || "MACSRC="u8.StartsWith(rest) ||
         "PHYSIN="u8.StartsWith(rest) || "PHYSOUT="u8.StartsWith(rest) || "ARP "u8.StartsWith(rest) || "TRUNCATED"u8.StartsWith(rest));
 
-    private static void ParseBody(ref NetfilterEntry entry, ref Scanner sc)
+    private static void ParseBody(ref NetfilterEntry entry, ref Scanner sc, BodyReading reading)
     {
         while (true)
         {
@@ -187,6 +190,11 @@ public static class NetfilterParser
 
         if (sc.Peek("SRC="u8))
         {
+            if (reading != BodyReading.General && TryCommonLayout(ref entry, ref sc, reading == BodyReading.Lean))
+            {
+                return;
+            }
+
             if (!ParseIp(ref entry._packet, ref entry._inner, ref sc, inner: false))
             {
                 return;
@@ -773,28 +781,14 @@ public static class NetfilterParser
             return false;
         }
 
-        TcpFlags flags = TcpFlags.None;
-        while (true)
-        {
-            TcpFlags f = TakeTcpFlag(ref sc);
-            if (f == TcpFlags.None)
-            {
-                break;
-            }
-
-            flags |= f;
-        }
+        TcpFlags flags = TakeTcpFlags(ref sc, TcpFlags.None);
 
         if (!sc.Decimal("URGP="u8, 0xFFFF, out uint urgp))
         {
             return false;
         }
 
-        p.Window = (ushort)window;
-        p.Res = (byte)res;
-        p.TcpFlags = flags;
-        p.Urgp = (ushort)urgp;
-        p.Fields |= NetfilterFields.TcpHeader;
+        SetTcpHeader(ref p, window, res, flags, urgp);
 
         if (sc.Take("OPT ("u8))
         {
@@ -822,6 +816,30 @@ public static class NetfilterParser
         }
 
         return true;
+    }
+
+    private static void SetTcpHeader(ref NetfilterPacket p, uint window, uint res, TcpFlags flags, uint urgp)
+    {
+        p.Window = (ushort)window;
+        p.Res = (byte)res;
+        p.TcpFlags = flags;
+        p.Urgp = (ushort)urgp;
+        p.Fields |= NetfilterFields.TcpHeader;
+    }
+
+    /// <summary>The flag words at the cursor, added to <paramref name="flags"/>.</summary>
+    private static TcpFlags TakeTcpFlags(ref Scanner sc, TcpFlags flags)
+    {
+        while (true)
+        {
+            TcpFlags f = TakeTcpFlag(ref sc);
+            if (f == TcpFlags.None)
+            {
+                return flags;
+            }
+
+            flags |= f;
+        }
     }
 
     private static TcpFlags TakeTcpFlag(ref Scanner sc)
