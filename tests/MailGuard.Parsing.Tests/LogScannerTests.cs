@@ -201,6 +201,57 @@ public class LogScannerTests
         }
     }
 
+    [Theory]
+    [InlineData(64 * 1024)]
+    [InlineData(300)] // runs cut at the line limit, over-long lines among them
+    public void SkipOtherLines_MixedLinesWithSpecialStarts_CountTheSameAsAFullParse(int maxLine)
+    {
+        // Lines of every sample in random order, with lines the envelope parser treats specially between
+        // them (separators, journal JSON, empty lines, indented text), so that runs of plain lines end anywhere.
+        var random = new Random(maxLine);
+        var pool = new List<byte[]>();
+        foreach (string file in Directory.GetFiles(Repo.Samples).Where(f => !f.EndsWith(".md", StringComparison.Ordinal)))
+        {
+            pool.AddRange(Repo.Lines(file));
+        }
+
+        // A journal JSON record whose MESSAGE is a byte array: its IN= is not in the text, only the parse finds it.
+        string json = File.ReadLines(Path.Combine(Repo.Samples, "journal.json")).Single(l => l.Contains("\"MESSAGE\":[", StringComparison.Ordinal));
+        byte[] entry = Encoding.ASCII.GetBytes("IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=203.0.113.7 DST=198.51.100.23 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=7613 DF PROTO=TCP SPT=51234 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1001 GID=1001 ");
+        json = System.Text.RegularExpressions.Regex.Replace(json, "\"MESSAGE\":\\[[0-9,]*\\]", "\"MESSAGE\":[" + string.Join(',', entry) + "]");
+        string[] special = ["", "-- Boot 0123456789abcdef --", "{\"MESSAGE\":\"x\"}", "  {\"a\":1}", "\tindented", "data: x", "dmesg", "\u001e{}", "- dash", json, " " + json];
+        var log = new MemoryStream();
+        for (int i = 0; i < 20_000; i++)
+        {
+            // Mostly plain lines, so that many runs between candidates are long enough to be counted in one pass.
+            int pick = random.Next(100);
+            byte[] line = pick < 4 ? Encoding.UTF8.GetBytes(special[random.Next(special.Length)])
+                : pick < 6 ? Encoding.ASCII.GetBytes(new string('x', random.Next(250, 400)))
+                : pick < 88 ? Encoding.ASCII.GetBytes($"Nov 23 02:14:{i % 60:00} vps sshd[{i}]: Connection closed by 192.0.2.{i % 250} port {i} [preauth]")
+                : pool[random.Next(pool.Count)];
+            log.Write(line);
+            log.WriteByte((byte)'\n');
+        }
+
+        byte[] data = log.ToArray();
+        LogScannerOptions Make(bool skip) => new()
+        {
+            MaxLineLength = maxLine,
+            Parser = new LogLineParserOptions { SkipOtherLines = skip, Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero) } },
+        };
+        var full = new LogScanner(Make(false));
+        var fullSink = new CountingSink();
+        full.Scan(data, ref fullSink);
+        var fast = new LogScanner(Make(true));
+        var fastSink = new CountingSink();
+        fast.Scan(data, ref fastSink);
+        Assert.Equal(fullSink, fastSink);
+        Assert.Equal(20_000, fast.Totals.Lines);
+        Assert.Equal((full.Totals.Bytes, full.Totals.Lines, full.Totals.Entries, full.Totals.OtherPrefix, full.Totals.Malformed, full.Totals.LookAlike, full.Totals.Blobs, full.Totals.OverlongLines),
+            (fast.Totals.Bytes, fast.Totals.Lines, fast.Totals.Entries, fast.Totals.OtherPrefix, fast.Totals.Malformed, fast.Totals.LookAlike, fast.Totals.Blobs, fast.Totals.OverlongLines));
+        Assert.True(fast.Totals.Entries > 300 && (maxLine > 1000 || fast.Totals.OverlongLines > 100), $"{fast.Totals.Entries} entries, {fast.Totals.OverlongLines} over-long");
+    }
+
     /// <summary>A stream that returns at most <c>chunk</c> bytes per read, like a slow pipe.</summary>
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
     {

@@ -288,6 +288,28 @@ public sealed class LogScanner
         while (pos < data.Length)
         {
             ReadOnlySpan<byte> rest = data[pos..];
+            if (skip && hits.Next(pos) - pos >= PlainRun && !LogLineParser.HasSpecialStart(rest))
+            {
+                // Whole lines before a distant candidate (at most one line limit of them, so none is over-long)
+                // are counted in one pass, not split one by one, up to a line that may start specially.
+                int limit = Math.Min(Math.Min(hits.Next(pos), data.Length) - pos, _maxLine);
+                int runEnd = rest[..limit].LastIndexOf((byte)'\n') + 1;
+                if (runEnd > 0)
+                {
+                    int lines = PlainLines.Count(rest[..runEnd], out int runLength);
+                    Totals.Bytes += runLength;
+                    Totals.Lines += lines;
+                    source.LastEntryLength = -1;
+                    for (int i = 0; i < lines; i++)
+                    {
+                        sink.OnLine(LineKind.Other, ref other);
+                    }
+
+                    pos += runLength;
+                    continue;
+                }
+            }
+
             int nl = rest.IndexOf((byte)'\n');
             int length = nl < 0 ? rest.Length : nl;
             ReadOnlySpan<byte> line = rest[..length];
@@ -316,6 +338,14 @@ public sealed class LogScanner
     }
 
     /// <summary>
+    /// The least distance to the next candidate for which the lines before it are counted in one pass
+    /// (<see cref="PlainLines"/>): that pass compares more per byte than a newline search, so it only pays
+    /// over several lines. AOT, 2 cores, loggen logs: 1 % entries (512 MiB) 0.188 → 0.173 s; 30 % entries (about
+    /// three lines between candidates: 1.06 → 1.13 s when every run was counted so) unchanged, 1.09 / 1.10 s.
+    /// </summary>
+    private const int PlainRun = 1024;
+
+    /// <summary>
     /// Where the next text that makes a line worth parsing (<c>IN=</c>, a repeat notice, a journal blob, a
     /// NUL byte) is in a block: found by one vectorised search (<see cref="LineCandidates"/>) that goes on
     /// from its last hit, so the lines between hits are passed over without a search of their own.
@@ -326,7 +356,10 @@ public sealed class LogScanner
         private int _next = -1; // the next candidate at or after the last line asked about; int.MaxValue: none left
 
         /// <summary>True when no candidate starts in [<paramref name="start"/>, <paramref name="end"/>) (lines are asked about in order).</summary>
-        public bool NoneIn(int start, int end)
+        public bool NoneIn(int start, int end) => Next(start) >= end;
+
+        /// <summary>The first candidate at or after <paramref name="start"/>, or <see cref="int.MaxValue"/>.</summary>
+        public int Next(int start)
         {
             if (_next < start)
             {
@@ -334,7 +367,7 @@ public sealed class LogScanner
                 _next = at < 0 ? int.MaxValue : start + at;
             }
 
-            return _next >= end;
+            return _next;
         }
     }
 
