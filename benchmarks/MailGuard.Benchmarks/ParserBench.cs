@@ -18,11 +18,19 @@ public class ParserBench
 
     private readonly LogLineParser _parser = new();
 
+    private readonly LogLineParser _lean = new(new LogLineParserOptions { LeanEntries = true });
+
     [Benchmark(Description = "NetfilterParser.Parse (body only)")]
     public int Body() => (int)NetfilterParser.Parse(s_body, out NetfilterEntry e) + e.Dpt;
 
     [Benchmark(Baseline = true, Description = "LogLineParser.Parse (rsyslog traditional, IPv4 entry)")]
     public int Wrapped() => (int)_parser.Parse(s_wrapped, out LogRecord r) + r.Entry.Dpt;
+
+    [Benchmark(Description = "LogLineParser.Parse, LeanEntries (rsyslog traditional, IPv4 entry)")]
+    public int WrappedLean() => (int)_lean.Parse(s_wrapped, out LogRecord r) + r.Entry.Dpt;
+
+    [Benchmark(Description = "NetfilterParser.Parse, general parser only (body only)")]
+    public int BodyGeneral() => (int)NetfilterParser.Parse(s_body, out NetfilterEntry e, BodyReading.General) + e.Dpt;
 
     [Benchmark(Description = "LogLineParser.Parse (RFC 3339, IPv6 entry)")]
     public int WrappedIPv6() => (int)_parser.Parse(s_ipv6, out LogRecord r) + r.Entry.Dpt;
