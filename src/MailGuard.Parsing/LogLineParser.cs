@@ -68,8 +68,8 @@ public sealed class LogLineParserOptions
     /// <summary>
     /// When true, an entry in the kernel's usual layout (IPv4 or IPv6, TCP or UDP) is read for the fields a
     /// traffic report uses only — prefix, <c>IN=</c>, <c>OUT=</c>, <c>SRC=</c>, <c>DST=</c>, <c>PROTO=</c>,
-    /// <c>SPT=</c>, <c>DPT=</c>, UDP <c>LEN=</c>, <c>UID=</c>, <c>GID=</c>, <c>MARK=</c> — and the IP header fields after
-    /// <c>DST=</c> and the TCP fields from <c>SEQ=</c> to the options are passed over unchecked and left unset
+    /// <c>SPT=</c>, <c>DPT=</c>, IP and UDP <c>LEN=</c>, <c>UID=</c>, <c>GID=</c>, <c>MARK=</c> — and the IPv4 header
+    /// fields after <c>TOS=0x</c> and the TCP fields from <c>SEQ=</c> to the options are passed over unchecked and left unset
     /// (<see cref="NetfilterEntry.Fields"/> says which are set). A line damaged only inside those passed-over
     /// fields then counts as an entry, not <see cref="LineKind.Malformed"/>; everything else is as without it.
     /// About 15 % less CPU per entry; leave it false when the sink reads TTL, LEN, window or TCP flags.

@@ -55,61 +55,16 @@ public static partial class NetfilterParser
 
         p.Src = src;
         p.Dst = dst;
-        if (lean && src.IsIPv4)
-        {
-            // The IPv4 header after TOS=0x up to PROTO= (TTL, ID, flags, fragment, options), unchecked. TOS=0x is
-            // checked: ulogd's look-alike lines print TOS=%02X. The first " PROTO=" is the packet's own: an ICMP
-            // error's inner packet comes after it. (IPv6 is read checked: its extension headers tell ulogd apart.)
-            if (!sc.Take("LEN="u8) || !QuickDecimal(ref sc, 0xFFFF, out uint len) || !sc.Peek("TOS=0x"u8))
-            {
-                return false;
-            }
-
-            int protoAt = sc.Rest.IndexOf(" PROTO="u8);
-            if (protoAt < 0)
-            {
-                return false;
-            }
-
-            sc.Pos += protoAt + 1;
-            p.Len = len;
-            p.Fields = NetfilterFields.Src | NetfilterFields.Dst | NetfilterFields.Len;
-        }
-        else if (src.IsIPv4)
+        if (src.IsIPv4)
         {
             // LEN=%u TOS=0x%02X PREC=0x%02X TTL=%u ID=%u [CE ][DF ][MF ]
-            if (!sc.Take("LEN="u8) || !QuickDecimal(ref sc, 0xFFFF, out uint len) ||
-                !sc.Take("TOS=0x"u8) || !QuickHex(ref sc, 0xFF, out uint tos) ||
-                !sc.Take("PREC=0x"u8) || !QuickHex(ref sc, 0xFF, out uint prec) ||
-                !sc.Take("TTL="u8) || !QuickDecimal(ref sc, 0xFF, out uint ttl) ||
-                !sc.Take("ID="u8) || !QuickDecimal(ref sc, 0xFFFF, out uint id))
+            if (!sc.Take("LEN="u8) || !QuickDecimal(ref sc, 0xFFFF, out uint len) || !(lean ? LeanIPv4(ref sc) : CommonIPv4(ref p, ref sc)))
             {
                 return false;
             }
 
-            IpFragmentFlags flags = IpFragmentFlags.None;
-            if (sc.Take("CE "u8))
-            {
-                flags |= IpFragmentFlags.Ce;
-            }
-
-            if (sc.Take("DF "u8))
-            {
-                flags |= IpFragmentFlags.Df;
-            }
-
-            if (sc.Take("MF "u8))
-            {
-                flags |= IpFragmentFlags.Mf;
-            }
-
             p.Len = len;
-            p.Tos = (byte)tos;
-            p.Prec = (byte)prec;
-            p.Ttl = (byte)ttl;
-            p.Id = (ushort)id;
-            p.FragmentFlags = flags;
-            p.Fields = NetfilterFields.Src | NetfilterFields.Dst | NetfilterFields.Len | NetfilterFields.Tos | NetfilterFields.Ttl | NetfilterFields.Id;
+            p.Fields |= NetfilterFields.Src | NetfilterFields.Dst | NetfilterFields.Len;
         }
         else
         {
@@ -126,7 +81,7 @@ public static partial class NetfilterParser
             p.Tc = (byte)tc;
             p.HopLimit = (byte)hop;
             p.FlowLabel = flow;
-            p.Fields = NetfilterFields.Src | NetfilterFields.Dst | NetfilterFields.Len | NetfilterFields.Ipv6Header;
+            p.Fields |= NetfilterFields.Src | NetfilterFields.Dst | NetfilterFields.Len | NetfilterFields.Ipv6Header;
         }
 
         NetfilterProtocol proto;
@@ -203,6 +158,59 @@ public static partial class NetfilterParser
         }
 
         return sc.OnlySpacesLeft();
+    }
+
+    /// <summary>
+    /// The IPv4 header after LEN= up to PROTO= (TTL, ID, flags, fragment, options) passed over unchecked, but for
+    /// TOS=0x: ulogd's look-alike lines print TOS=%02X. The first " PROTO=" is the packet's own: an ICMP error's
+    /// inner packet comes after it. (IPv6 is read checked: its extension headers tell ulogd apart.)
+    /// </summary>
+    private static bool LeanIPv4(ref Scanner sc)
+    {
+        int protoAt = sc.Peek("TOS=0x"u8) ? sc.Rest.IndexOf(" PROTO="u8) : -1;
+        if (protoAt < 0)
+        {
+            return false;
+        }
+
+        sc.Pos += protoAt + 1;
+        return true;
+    }
+
+    /// <summary>TOS=0x%02X PREC=0x%02X TTL=%u ID=%u [CE ][DF ][MF ], after LEN=.</summary>
+    private static bool CommonIPv4(ref NetfilterPacket p, ref Scanner sc)
+    {
+        if (!sc.Take("TOS=0x"u8) || !QuickHex(ref sc, 0xFF, out uint tos) ||
+            !sc.Take("PREC=0x"u8) || !QuickHex(ref sc, 0xFF, out uint prec) ||
+            !sc.Take("TTL="u8) || !QuickDecimal(ref sc, 0xFF, out uint ttl) ||
+            !sc.Take("ID="u8) || !QuickDecimal(ref sc, 0xFFFF, out uint id))
+        {
+            return false;
+        }
+
+        IpFragmentFlags flags = IpFragmentFlags.None;
+        if (sc.Take("CE "u8))
+        {
+            flags |= IpFragmentFlags.Ce;
+        }
+
+        if (sc.Take("DF "u8))
+        {
+            flags |= IpFragmentFlags.Df;
+        }
+
+        if (sc.Take("MF "u8))
+        {
+            flags |= IpFragmentFlags.Mf;
+        }
+
+        p.Tos = (byte)tos;
+        p.Prec = (byte)prec;
+        p.Ttl = (byte)ttl;
+        p.Id = (ushort)id;
+        p.FragmentFlags = flags;
+        p.Fields |= NetfilterFields.Tos | NetfilterFields.Ttl | NetfilterFields.Id;
+        return true;
     }
 
     /// <summary>SEQ= to URGP= and TCP options passed over unchecked, up to the trailer (UID=, MARK=) or the end.</summary>

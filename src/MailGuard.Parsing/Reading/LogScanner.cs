@@ -288,11 +288,12 @@ public sealed class LogScanner
         while (pos < data.Length)
         {
             ReadOnlySpan<byte> rest = data[pos..];
-            if (skip && hits.Next(pos) - pos >= PlainRun && !LogLineParser.HasSpecialStart(rest))
+            int candidate = skip ? hits.Next(pos) : pos;
+            if (candidate - pos >= PlainRun && !LogLineParser.HasSpecialStart(rest))
             {
                 // Whole lines before a distant candidate (at most one line limit of them, so none is over-long)
                 // are counted in one pass, not split one by one, up to a line that may start specially.
-                int limit = Math.Min(Math.Min(hits.Next(pos), data.Length) - pos, _maxLine);
+                int limit = Math.Min(Math.Min(candidate, data.Length) - pos, _maxLine);
                 int runEnd = rest[..limit].LastIndexOf((byte)'\n') + 1;
                 if (runEnd > 0)
                 {
