@@ -43,6 +43,7 @@ internal static class Report
     public static string Skipped(ScanTotals t)
     {
         var parts = new List<string>();
+        Add(parts, t.Forged, "forged records (written by a process, not the kernel)");
         Add(parts, t.Duplicates, "duplicates of lines in another input");
         Add(parts, t.Excluded, "entries outside --port/--since/--until");
         Add(parts, t.OtherPrefix, "other netfilter entries");
@@ -51,6 +52,11 @@ internal static class Report
         Add(parts, t.Blobs, "journal blobs (journalctl -a shows them)");
         Add(parts, t.OverlongLines, "over-long lines");
         Add(parts, t.BinaryLines, "binary lines (NUL bytes)");
+        if (t.CappedRepeatNotices > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{t.CappedRepeatCopies:N0} copies claimed by {t.CappedRepeatNotices:N0} repeat notice{(t.CappedRepeatNotices == 1 ? "" : "s")} beyond what {(t.CappedRepeatNotices == 1 ? "its" : "their")} interval allows"));
+        }
+
         return parts.Count == 0 ? "" : "; not counted: " + string.Join(", ", parts);
 
         static void Add(List<string> parts, long n, string what)
@@ -137,6 +143,9 @@ internal static class Report
         j.WriteNumber("binary_lines", t.BinaryLines);
         j.WriteNumber("excluded", t.Excluded);
         j.WriteNumber("duplicates", t.Duplicates);
+        j.WriteNumber("forged", t.Forged);
+        j.WriteNumber("capped_repeat_notices", t.CappedRepeatNotices);
+        j.WriteNumber("capped_repeat_copies", t.CappedRepeatCopies);
         j.WriteNumber("distinct_destinations", s.All.DistinctDestinations);
         Time(j, "first", s.All.First);
         Time(j, "last", s.All.Last);

@@ -10,30 +10,19 @@ internal static class Scan
     private static PosixSignalRegistration? s_sigterm;
     private static PosixSignalRegistration? s_sigint;
 
+    /// <summary>The library's sink, and for --list each entry printed.</summary>
     private readonly struct StatsSink(TrafficStats stats, TextWriter? list) : ILogSink
     {
+        private readonly TrafficStatsSink _inner = new(stats);
+
         public TrafficStats Stats => stats;
 
         public void OnLine(LineKind kind, ref LogRecord record)
         {
-            if (kind == LineKind.Duplicate && record.Status == NetfilterParseStatus.Entry)
+            _inner.OnLine(kind, ref record);
+            if (kind == LineKind.Entry && list is not null)
             {
-                stats.Observe(ref record); // counted elsewhere, but its retransmissions must not look like new attempts
-                return;
-            }
-
-            if (kind != LineKind.Entry) // Excluded lines are counted in the totals only
-            {
-                return;
-            }
-
-            stats.Add(ref record);
-            if (list is not null)
-            {
-                for (int i = 0; i < record.Copies; i++)
-                {
-                    Print(list, ref record);
-                }
+                Print(list, ref record);
             }
         }
 
@@ -44,7 +33,8 @@ internal static class Scan
                 : r.Envelope.Uptime is { } u ? string.Create(ci, $"+{u.TotalSeconds:F6}s") : "-";
             string uid = r.Entry.Has(NetfilterFields.Uid) ? r.Entry.Uid.ToString(ci) : "-";
             string dst = r.Entry.Dst.IsIPv6 ? $"[{r.Entry.Dst}]" : r.Entry.Dst.ToString();
-            w.WriteLine(string.Create(ci, $"{time}  uid={uid,-6} {r.Entry.Src} -> {dst}:{r.Entry.Dpt}  rule={r.RulePort}"));
+            string copies = r.Copies > 1 ? string.Create(ci, $"  x{r.Copies:N0} (a repeat notice)") : "";
+            w.WriteLine(string.Create(ci, $"{time}  uid={uid,-6} {r.Entry.Src} -> {dst}:{r.Entry.Dpt}  rule={r.RulePort}{copies}"));
         }
     }
 

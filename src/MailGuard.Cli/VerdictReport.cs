@@ -186,6 +186,40 @@ internal static class VerdictReport
         }
 
         j.WriteEndArray();
+        j.WriteStartArray("forged");
+        foreach (ForgedRecordWriter f in v.Forged)
+        {
+            j.WriteStartObject();
+            WriteNumberOrNull(j, "uid", f.Uid);
+            if (f.Uid is { } uid && v.Options.UserNames.TryGetValue(uid, out string? user))
+            {
+                j.WriteString("user", user);
+            }
+
+            if (f.Command is { } command)
+            {
+                j.WriteString("command", command);
+            }
+
+            WriteNumberOrNull(j, "last_pid", f.LastPid);
+            j.WriteNumber("records", f.Records);
+            WriteTime(j, "first", f.First);
+            WriteTime(j, "last", f.Last);
+            j.WriteStartArray("claimed_uids");
+            foreach ((uint claimed, long n) in f.ClaimedUids)
+            {
+                j.WriteStartObject();
+                j.WriteNumber("uid", claimed);
+                j.WriteNumber("records", n);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteNumber("without_uid", f.WithoutUid);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
         if (Series(v) is { Count: > 0 } series)
         {
             IReadOnlyList<TimeBucket> axis = series[0].Buckets;
@@ -286,8 +320,21 @@ internal static class VerdictReport
         VerdictClass.RelayAbuse => "relay-abuse",
         VerdictClass.RetryingClient => "retrying-client",
         VerdictClass.Unclear => "unclear",
+        VerdictClass.ForgedLog => "forged-log",
         _ => "nothing-suspicious",
     };
+
+    private static void WriteNumberOrNull(Utf8JsonWriter j, string name, uint? n)
+    {
+        if (n is { } v)
+        {
+            j.WriteNumber(name, v);
+        }
+        else
+        {
+            j.WriteNull(name);
+        }
+    }
 
     private static void WriteTime(Utf8JsonWriter j, string name, DateTimeOffset? t)
     {

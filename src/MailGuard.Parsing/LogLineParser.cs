@@ -37,6 +37,14 @@ public enum LineKind : byte
 
     /// <summary>A netfilter line that another input of the same scan already gave (Debian writes kernel lines to both <c>kern.log</c> and <c>syslog</c>), or the lead-in of a <see cref="ParallelScan"/> chunk; not counted again.</summary>
     Duplicate,
+
+    /// <summary>
+    /// Netfilter text in a record that the log says a process wrote, not the kernel (<see cref="LogEnvelope.Origin"/>
+    /// is <see cref="LineOrigin.Process"/>: the journal's <c>_TRANSPORT</c> is not <c>kernel</c>, or the tag carries a
+    /// process ID): a forged LOG line. Never counted as an entry; the writer is in <see cref="LogEnvelope.SenderUid"/>,
+    /// <see cref="LogEnvelope.SenderPid"/> and <see cref="LogEnvelope.SenderCommand"/>.
+    /// </summary>
+    Forged,
 }
 
 /// <summary>Settings of a <see cref="LogLineParser"/>.</summary>
@@ -113,7 +121,7 @@ public ref struct LogRecord
     public readonly ReadOnlySpan<byte> Prefix => Entry.Prefix.Slice(Envelope.Message);
 
     /// <summary>How many entries the line stands for: 1 plus rsyslog's <c>message repeated N times</c> count.</summary>
-    public readonly int Copies => 1 + Envelope.RepeatCount;
+    public readonly long Copies => 1L + Envelope.RepeatCount;
 }
 
 /// <summary>
@@ -195,7 +203,12 @@ public sealed class LogLineParser
             case EnvelopeKind.Blob:
                 return record.Envelope.IsKernel ? LineKind.Blob : LineKind.Other;
             case EnvelopeKind.RepeatedPrevious:
-                return LineKind.RepeatedPrevious;
+                // Written by the syslog daemon without a tag; the same words from another program, or from a process
+                // posing as the kernel, multiply nothing.
+                return record.Envelope.IsKernel && record.Envelope.Origin != LineOrigin.Process ? LineKind.RepeatedPrevious : LineKind.Other;
+            case EnvelopeKind.Damaged:
+                // A journal record that cannot be read: if it held netfilter text, an entry may be lost, so it is counted.
+                return line.IndexOf("IN="u8) >= 0 ? LineKind.Malformed : LineKind.Other;
         }
 
         if (!record.Envelope.IsKernel)
@@ -208,6 +221,8 @@ public sealed class LogLineParser
         {
             case NetfilterParseStatus.NotNetfilter:
                 return LineKind.Other;
+            case not NetfilterParseStatus.NotNetfilter when record.Envelope.Origin == LineOrigin.Process:
+                return LineKind.Forged;
             case NetfilterParseStatus.Ebtables:
             case NetfilterParseStatus.Ulogd:
                 return LineKind.LookAlike;

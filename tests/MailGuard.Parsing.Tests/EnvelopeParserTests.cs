@@ -151,4 +151,26 @@ public class EnvelopeParserTests
         LineKind[] kinds = lines.Select(l => parser.Parse(Encoding.UTF8.GetBytes(l), out _)).ToArray();
         Assert.Equal([LineKind.Entry, LineKind.Entry, LineKind.Entry, LineKind.Entry, LineKind.Other], kinds);
     }
+
+    /// <summary>Journal JSON records that cannot be decoded: never an exception, never an entry; with netfilter text, counted as malformed.</summary>
+    public static TheoryData<byte[], LineKind> DamagedJson() => new()
+    {
+        { Encoding.UTF8.GetBytes("{\"MESSAGE\":\"\\ud800\"}"), LineKind.Other }, // a lone surrogate escape
+        { Encoding.UTF8.GetBytes("{\"MESSAGE\":\"IPTABLES TCP-OUT 25:IN= OUT=eth0 \\ud800 SRC=1.2.3.4\"}"), LineKind.Malformed },
+        { [.. "{\"MESSAGE\":\"IN= OUT= \\\" "u8, 0xFF, .. "\"}"u8], LineKind.Malformed }, // an escaped quote before an invalid byte
+        { Encoding.UTF8.GetBytes("{\"MESSAGE\":\"IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=1.2.3.4"), LineKind.Malformed }, // cut
+        { Encoding.UTF8.GetBytes("{\"MESSAGE\":\"IPTABLES TCP-OUT 25:IN= OUT=eth0\" \"x\"}"), LineKind.Malformed }, // not JSON
+        { Encoding.UTF8.GetBytes("{\"MESSAGE\":\"x\" \"x\"}"), LineKind.Other },
+        { Encoding.UTF8.GetBytes("{"), LineKind.Other },
+    };
+
+    [Theory]
+    [MemberData(nameof(DamagedJson))]
+    public void Parse_DamagedJournalJson_IsDamagedNotAnException(byte[] line, LineKind kind)
+    {
+        var parser = new LogLineParser(new LogLineParserOptions { Filter = PrefixFilter.All });
+        Assert.Equal(kind, parser.Parse(line, out LogRecord r));
+        Assert.Equal(EnvelopeKind.Damaged, r.Envelope.Kind);
+        Assert.Equal(LogFormat.JournalJson, r.Envelope.Format);
+    }
 }

@@ -334,3 +334,57 @@ public class LogScannerTests
         }
     }
 }
+
+public class RepeatBoundTests
+{
+    private const string Entry = "IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=203.0.113.7 DST=198.51.100.23 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=4242 DF PROTO=TCP SPT=51234 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1001 GID=1001 ";
+
+    private static ScanTotals Scan(string log, int rate = 10_000)
+    {
+        var scanner = new LogScanner(new LogScannerOptions
+        {
+            MaxRepeatRate = rate,
+            Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero) } },
+        });
+        var sink = new TrafficStatsSink(new TrafficStats());
+        scanner.Scan(Encoding.UTF8.GetBytes(log), ref sink);
+        Assert.Equal(scanner.Totals.Entries, sink.Stats.All.Count);
+        return scanner.Totals;
+    }
+
+    [Theory]
+    [InlineData("Nov 23 02:14:07 vps kernel: " + Entry + "\nNov 23 02:14:07 vps last message repeated 2147483647 times\n", 1 + 10_000, 2_147_483_647 - 10_000)] // the same second: one second's worth
+    [InlineData("Nov 23 02:14:07 vps kernel: " + Entry + "\nNov 23 02:14:12 vps last message repeated 2147483647 times\n", 1 + 60_000, 2_147_483_647 - 60_000)] // 5 s later: six seconds' worth
+    [InlineData("Nov 23 02:14:07 vps kernel: message repeated 2147483647 times: [ " + Entry + "]\n", 10_000, 2_147_483_648 - 10_000)] // no entry before it
+    [InlineData("Nov 23 02:14:07 vps kernel: " + Entry + "\nNov 23 02:14:09 vps kernel: message repeated 1000000000 times: [ " + Entry + "]\n", 1 + 30_000, 1_000_000_001 - 30_000)]
+    public void Scan_RepeatNoticeBeyondItsInterval_IsCountedAtTheBoundAndReported(string log, long entries, long dropped)
+    {
+        ScanTotals t = Scan(log);
+        Assert.Equal(entries, t.Entries);
+        Assert.Equal(1, t.CappedRepeatNotices);
+        Assert.Equal(dropped, t.CappedRepeatCopies);
+    }
+
+    [Theory]
+    [InlineData("Nov 23 02:14:07 vps kernel: " + Entry + "\nNov 23 02:14:07 vps last message repeated 4 times\n", 5)]
+    [InlineData("Nov 23 02:14:07 vps kernel: message repeated 3 times: [ " + Entry + "]\n", 4)]
+    [InlineData("Nov 23 02:14:07 vps kernel: " + Entry + "\nNov 23 02:14:07 vps last message repeated 3 times\nNov 23 02:14:08 vps last message repeated 3 times\n", 7)] // a notice repeats the entry, not the notice
+    public void Scan_PlausibleRepeatNotice_CountsEveryCopy(string log, long entries)
+    {
+        ScanTotals t = Scan(log);
+        Assert.Equal(entries, t.Entries);
+        Assert.Equal(0, t.CappedRepeatNotices);
+    }
+
+    [Fact]
+    public void Scan_LowerRate_BoundsLower()
+    {
+        ScanTotals t = Scan("Nov 23 02:14:07 vps kernel: " + Entry + "\nNov 23 02:14:08 vps last message repeated 500 times\n", rate: 100);
+        Assert.Equal(1 + 200, t.Entries);
+        Assert.Equal(300, t.CappedRepeatCopies);
+    }
+
+    [Fact]
+    public void Options_RateBelowOne_IsRefused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LogScanner(new LogScannerOptions { MaxRepeatRate = 0 }));
+}

@@ -12,7 +12,7 @@ public class MergeScanTests
     /// <summary>Records every line handed on: kind, time and the message of entries.</summary>
     private sealed class RecordingSink : ILogSink
     {
-        public List<(LineKind Kind, DateTimeOffset? Time, string Message, int Copies)> Lines { get; } = [];
+        public List<(LineKind Kind, DateTimeOffset? Time, string Message, long Copies)> Lines { get; } = [];
 
         public long Entries { get; private set; }
 

@@ -58,7 +58,8 @@ public class SampleLogTests
         var byPort = new Dictionary<string, int>();
         var byUid = new Dictionary<string, int>();
         var dsts = new HashSet<NetAddress>();
-        int lines = 0, netfilter = 0, entries = 0, noUid = 0, malformed = 0, blobs = 0, timed = 0;
+        long entries = 0;
+        int lines = 0, netfilter = 0, noUid = 0, malformed = 0, blobs = 0, timed = 0;
         foreach (byte[] line in Repo.Lines(Path.Combine(Repo.Samples, file)))
         {
             lines++;

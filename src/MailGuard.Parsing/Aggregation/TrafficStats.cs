@@ -93,6 +93,9 @@ public sealed class TrafficStats
     /// <summary>All entries over time, per minute (packets; <see cref="KeyStat.AttemptTimeline"/> of <see cref="All"/> has the attempts).</summary>
     public Timeline Timeline { get; } = new();
 
+    /// <summary>Records that claim to be LOG lines but that the log says a process wrote (<see cref="LineKind.Forged"/>): add them with <see cref="ForgedRecords.Add"/>.</summary>
+    public ForgedRecords Forged { get; } = new();
+
     /// <summary>Selected entries that came in from another host and were forwarded (<c>IN=</c> and <c>OUT=</c> both set: a VPN, a container, a LAN client).</summary>
     public KeyStat Forwarded => Summed.Forwarded;
 
@@ -258,6 +261,7 @@ public sealed class TrafficStats
 
         _sequence += other._sequence;
         Timeline.Merge(other.Timeline);
+        Forged.Merge(other.Forged);
         _lastCell = null;
         _version++;
     }

@@ -23,6 +23,12 @@ public enum VerdictClass
 
     /// <summary>Much mail traffic that fits none of the patterns above.</summary>
     Unclear,
+
+    /// <summary>
+    /// No spam pattern among the genuine entries, but the log holds records that pose as the kernel's LOG lines and
+    /// that it says a process wrote (<see cref="SpamVerdict.Forged"/>): someone is forging the evidence.
+    /// </summary>
+    ForgedLog,
 }
 
 /// <summary>How sure the verdict is.</summary>
@@ -134,8 +140,10 @@ public sealed record Advice(string Title, IReadOnlyList<string> Commands);
 /// </example>
 public sealed class SpamVerdict
 {
-    private SpamVerdict(KeyStat all, VerdictClass cls, Confidence confidence, Actor? culprit, IReadOnlyList<Actor> actors, long attempts, long packets, bool uidLogged, DateTimeOffset? burst)
+    private SpamVerdict(KeyStat all, VerdictClass cls, Confidence confidence, Actor? culprit, IReadOnlyList<Actor> actors, long attempts, long packets, bool uidLogged, DateTimeOffset? burst, IReadOnlyList<ForgedRecordWriter> forged, VerdictOptions options)
     {
+        Forged = forged;
+        Options = options;
         All = all;
         Class = cls;
         Confidence = confidence;
@@ -174,6 +182,16 @@ public sealed class SpamVerdict
     /// <summary>When the culprit's traffic turned into a burst (the first minute with at least <see cref="VerdictOptions.BurstMinPerMinute"/> attempts and a quarter of its peak), or null.</summary>
     public DateTimeOffset? BurstStart { get; }
 
+    /// <summary>
+    /// The writers of forged LOG lines (<see cref="LineKind.Forged"/>: netfilter text the log says a process wrote,
+    /// not the kernel), most records first; empty when there were none. They are never counted as traffic; the
+    /// summary and the advice name them in every class.
+    /// </summary>
+    public IReadOnlyList<ForgedRecordWriter> Forged { get; }
+
+    /// <summary>The settings the verdict was reached with (thresholds, user names, mail ports).</summary>
+    public VerdictOptions Options { get; }
+
     /// <summary>One line: the class, the culprit and the confidence.</summary>
     public string Headline { get; private set; } = "";
 
@@ -199,8 +217,14 @@ public sealed class SpamVerdict
 
         (VerdictClass cls, Confidence confidence) = culprit is null ? (VerdictClass.NothingSuspicious, Confidence.High) : Classify(culprit, total, options);
         DateTimeOffset? burst = cls is VerdictClass.NothingSuspicious or VerdictClass.RetryingClient || culprit is null ? null : Burst(culprit, options);
-        var verdict = new SpamVerdict(stats.All, cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst);
-        verdict.Headline = Text.Headline(verdict);
+        IReadOnlyList<ForgedRecordWriter> forged = stats.Forged.Writers;
+        if (cls == VerdictClass.NothingSuspicious && forged.Count > 0)
+        {
+            (cls, confidence) = (VerdictClass.ForgedLog, Confidence.High); // the journal recorded who wrote them
+        }
+
+        var verdict = new SpamVerdict(stats.All, cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst, forged, options);
+        verdict.Headline = Text.Headline(verdict, options);
         verdict.Summary = Text.Summary(verdict, options);
         verdict.Advice = AdviceFor.Verdict(verdict, options);
         return verdict;

@@ -8,13 +8,14 @@ internal static class Text
 {
     private static readonly CultureInfo s_ci = CultureInfo.InvariantCulture;
 
-    public static string Headline(SpamVerdict v) => v.Class switch
+    public static string Headline(SpamVerdict v, VerdictOptions o) => v.Class switch
     {
         VerdictClass.DirectToMx => $"Direct-to-MX spam from {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.ProxyRelay => $"Spam relayed for {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.RelayAbuse => $"Relay abuse (stolen credentials?) by {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.RetryingClient => $"One client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.Unclear => $"Mail traffic from {v.Culprit!.Label} that fits no known pattern, {Word(v.Confidence)} confidence",
+        VerdictClass.ForgedLog => $"Forged kernel log lines, written by {Writer(v.Forged[0], o)}",
         _ => v.MailAttempts == 0 ? "Nothing suspicious: no outgoing mail traffic was logged" : "Nothing suspicious",
     };
 
@@ -44,6 +45,64 @@ internal static class Text
             sb.Append(" The log has no UID= field: the LOG rules lack --log-uid, so the local user cannot be named (see the advice).");
         }
 
+        if (v.Forged.Count > 0)
+        {
+            Forgery(sb, v, o);
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The forged records: how many, who wrote them, whom they blame.</summary>
+    private static void Forgery(StringBuilder sb, SpamVerdict v, VerdictOptions o)
+    {
+        long records = 0;
+        foreach (ForgedRecordWriter w in v.Forged)
+        {
+            records += w.Records;
+        }
+
+        ForgedRecordWriter top = v.Forged[0];
+        sb.Append(s_ci, $" {records:N0} record{(records == 1 ? "" : "s")} that pose as the kernel's LOG lines {(records == 1 ? "was" : "were")} written by ");
+        sb.Append(top.Records == records ? Writer(top, o) : string.Create(s_ci, $"{Writer(top, o)} ({top.Records:N0}) and {v.Forged.Count - 1:N0} other writer{(v.Forged.Count == 2 ? "" : "s")}"));
+        if (top.ClaimedUids.Count > 0)
+        {
+            uint claimed = top.ClaimedUids[0].Key;
+            sb.Append(", claiming ").Append(o.UserNames.TryGetValue(claimed, out string? name) ? string.Create(s_ci, $"uid {claimed} ({name})") : string.Create(s_ci, $"uid {claimed}"));
+        }
+
+        sb.Append(top.Uid is null
+            ? ": their tag carries a process ID (kernel[PID]:), which the kernel's own lines never have. They are not counted as traffic, and whoever forges the evidence is a suspect."
+            : ": the journal recorded who wrote them. They are not counted as traffic, and whoever forges the evidence is a suspect.");
+    }
+
+    /// <summary>The writer of forged records: <c>uid 1001 (alice), command logger, pid 4242</c>.</summary>
+    public static string Writer(ForgedRecordWriter w, VerdictOptions o)
+    {
+        var sb = new StringBuilder();
+        if (w.Uid is { } uid)
+        {
+            sb.Append(s_ci, $"uid {uid}");
+            if (o.UserNames.TryGetValue(uid, out string? name))
+            {
+                sb.Append(" (").Append(name).Append(')');
+            }
+        }
+        else
+        {
+            sb.Append("processes"); // a text log names no user, only each line's PID
+        }
+
+        if (w.Command is { } command)
+        {
+            sb.Append(", command ").Append(command);
+        }
+
+        if (w.LastPid is { } pid)
+        {
+            sb.Append(w.Uid is null ? string.Create(s_ci, $" (the last of them pid {pid})") : string.Create(s_ci, $", pid {pid}"));
+        }
+
         return sb.ToString();
     }
 
@@ -60,6 +119,7 @@ internal static class Text
         VerdictClass.RelayAbuse => "the pattern of one submission relay abused, e.g. with stolen SMTP credentials",
         VerdictClass.RetryingClient => "one client retrying the same servers: a stuck mail queue or a misconfigured program, not a spam run",
         VerdictClass.Unclear => "more than a quiet server sends, but neither direct-to-MX nor relay abuse; look at the actors below",
+        VerdictClass.ForgedLog => "a normal, low rate among the genuine entries",
         _ => "a normal, low rate",
     };
 
@@ -174,7 +234,12 @@ internal static class AdviceFor
             ]));
         }
 
-        if (v.Class is not VerdictClass.NothingSuspicious)
+        if (v.Forged.Count > 0)
+        {
+            steps.Add(Forgers(v.Forged, o));
+        }
+
+        if (v.Class is not (VerdictClass.NothingSuspicious or VerdictClass.ForgedLog))
         {
             steps.Add(Persist(o.Family));
         }
@@ -225,6 +290,30 @@ internal static class AdviceFor
         }
 
         return new Advice($"Find the process of {a.Label}", commands);
+    }
+
+    /// <summary>Look at the users who forged kernel log lines (numeric IDs only: nothing from the log reaches the commands).</summary>
+    private static Advice Forgers(IReadOnlyList<ForgedRecordWriter> forged, VerdictOptions o)
+    {
+        var commands = new List<string>();
+        foreach (ForgedRecordWriter w in forged)
+        {
+            if (w.Uid is { } uid && commands.Count < 6)
+            {
+                commands.Add(string.Create(CultureInfo.InvariantCulture, $"journalctl _UID={uid} SYSLOG_IDENTIFIER=kernel -o verbose | head -n 40   # the forged records"));
+                commands.Add(string.Create(CultureInfo.InvariantCulture, $"ps -o pid,lstart,cmd -u {uid}"));
+            }
+        }
+
+        if (commands.Count == 0)
+        {
+            commands.Add("journalctl SYSLOG_IDENTIFIER=kernel _TRANSPORT=syslog -o verbose | head -n 40   # who wrote them (_UID, _PID, _COMM)");
+        }
+
+        commands.Add("# read the kernel's own records only: journalctl -k, or -o json (mgscan checks _TRANSPORT)");
+        return forged[0].Uid is null
+            ? new Advice("Find who forged kernel log lines (the journal records the writer of each)", commands)
+            : new Advice($"Find out why {Text.Writer(forged[0], o)} forged kernel log lines", commands);
     }
 
     private static Advice Persist(LinuxFamily family) => family switch

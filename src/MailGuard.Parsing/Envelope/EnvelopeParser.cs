@@ -823,7 +823,14 @@ public sealed class EnvelopeParser
         env.Host = host.SequenceEqual("-"u8) ? default : host;
         env.Tag = app.SequenceEqual("-"u8) ? default : app;
         env.Format = LogFormat.Rfc5424;
-        SetKernelMessage(msg, ref env, env.Tag.IsEmpty || IsKernelTag(env.Tag));
+        bool kernel = env.Tag.IsEmpty || IsKernelTag(env.Tag);
+        if (kernel && s[parts[2]] is { Length: > 0 } procId && !procId.SequenceEqual("-"u8))
+        {
+            env.Origin = LineOrigin.Process; // the kernel's records have no PROCID
+            env.SenderPid = Id(procId);
+        }
+
+        SetKernelMessage(msg, ref env, kernel);
     }
 
     // ---------------------------------------------------------------- journal JSON
@@ -835,11 +842,12 @@ public sealed class EnvelopeParser
         int msgStart = -1;
         bool inScratch = false;
         bool blob = false;
+        ReadOnlySpan<byte> transport = default;
         if (json.TrimEnd(" \t\r"u8) is not [.., (byte)'}'])
         {
-            // Cut (a full disk, a partial write) or not one-line JSON at all (a pretty-printed file):
-            // told without letting the reader throw, which would allocate an exception per line.
-            SetBare(json, ref env);
+            // Cut (a full disk, a partial write), told without letting the reader throw, which would
+            // allocate an exception per line.
+            SetDamaged(ref env);
             return;
         }
 
@@ -848,7 +856,7 @@ public sealed class EnvelopeParser
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                SetBare(json, ref env);
+                SetDamaged(ref env);
                 return;
             }
 
@@ -872,7 +880,7 @@ public sealed class EnvelopeParser
                         else
                         {
                             EnsureScratch(reader.ValueSpan.Length);
-                            msgLen = reader.CopyString(_scratch);
+                            msgLen = reader.CopyString(_scratch); // throws on an escape that is not text
                             inScratch = true;
                         }
                     }
@@ -908,28 +916,49 @@ public sealed class EnvelopeParser
                 }
                 else if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
                 {
+                    ReadOnlySpan<byte> value = reader.ValueSpan;
                     if (name.SequenceEqual("__REALTIME_TIMESTAMP"u8))
                     {
-                        if (Utf8Number.ParseUInt64(reader.ValueSpan, out ulong usec) == reader.ValueSpan.Length && usec < 253402300800000000UL)
+                        if (Utf8Number.ParseUInt64(value, out ulong usec) == value.Length && usec < 253402300800000000UL)
                         {
                             env.Time = DateTimeOffset.UnixEpoch.AddTicks((long)usec * 10);
                         }
                     }
                     else if (name.SequenceEqual("_SOURCE_MONOTONIC_TIMESTAMP"u8))
                     {
-                        if (Utf8Number.ParseUInt64(reader.ValueSpan, out ulong usec) == reader.ValueSpan.Length && usec < (ulong)TimeSpan.MaxValue.Ticks / 10)
+                        if (Utf8Number.ParseUInt64(value, out ulong usec) == value.Length && usec < (ulong)TimeSpan.MaxValue.Ticks / 10)
                         {
                             env.Uptime = TimeSpan.FromTicks((long)usec * 10);
                         }
                     }
                     else if (name.SequenceEqual("_HOSTNAME"u8))
                     {
-                        env.Host = json.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+                        env.Host = json.Slice((int)reader.TokenStartIndex + 1, value.Length);
                     }
                     else if (name.SequenceEqual("SYSLOG_IDENTIFIER"u8))
                     {
-                        env.Tag = json.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+                        env.Tag = json.Slice((int)reader.TokenStartIndex + 1, value.Length);
                     }
+                    else if (name.SequenceEqual("_TRANSPORT"u8))
+                    {
+                        transport = json.Slice((int)reader.TokenStartIndex + 1, value.Length);
+                    }
+                    else if (name.SequenceEqual("_UID"u8))
+                    {
+                        env.SenderUid = Id(value);
+                    }
+                    else if (name.SequenceEqual("_PID"u8))
+                    {
+                        env.SenderPid = Id(value);
+                    }
+                    else if (name.SequenceEqual("_COMM"u8))
+                    {
+                        env.SenderCommand = json.Slice((int)reader.TokenStartIndex + 1, value.Length);
+                    }
+                }
+                else if (reader.TokenType == JsonTokenType.String && name.SequenceEqual("_COMM"u8))
+                {
+                    env.SenderCommand = json.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length); // as written, escapes and all
                 }
                 else
                 {
@@ -937,14 +966,15 @@ public sealed class EnvelopeParser
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // A line cut by a full disk or a partial write: whatever it is, it is not a usable record.
-            env = default;
-            SetBare(json, ref env);
+            // Not valid JSON, or an escape that is not text (a lone surrogate): journald writes neither.
+            SetDamaged(ref env);
             return;
         }
 
+        // The transport is recorded by journald itself (trusted "_" fields): only the kernel's own records say "kernel".
+        env.Origin = transport.IsEmpty ? LineOrigin.Unverified : transport.SequenceEqual("kernel"u8) ? LineOrigin.Kernel : LineOrigin.Process;
         if (msgLen < 0 || blob)
         {
             env.Kind = msgLen < 0 ? EnvelopeKind.Message : EnvelopeKind.Blob;
@@ -956,6 +986,18 @@ public sealed class EnvelopeParser
         ReadOnlySpan<byte> msg = inScratch ? _scratch.AsSpan(0, msgLen) : json.Slice(msgStart, msgLen);
         SetKernelMessage(msg, ref env, env.Tag.IsEmpty || IsKernelTag(env.Tag));
     }
+
+    /// <summary>A journal JSON record that cannot be read: nothing of it is trusted.</summary>
+    private static void SetDamaged(ref LogEnvelope env)
+    {
+        env = default;
+        env.Format = LogFormat.JournalJson;
+        env.Kind = EnvelopeKind.Damaged;
+    }
+
+    /// <summary>A journal ID field (<c>_UID</c>, <c>_PID</c>): a decimal number, else unknown.</summary>
+    private static uint? Id(ReadOnlySpan<byte> value) =>
+        value.Length is > 0 and <= 10 && Utf8Number.ParseUInt64(value, out ulong n) == value.Length && n <= uint.MaxValue ? (uint)n : null;
 
     private void EnsureScratch(int size)
     {
@@ -1022,6 +1064,11 @@ public sealed class EnvelopeParser
             }
 
             env.Tag = tag;
+            if (tag.StartsWith("kernel["u8))
+            {
+                MarkKernelPid(tag[6..], ref env);
+            }
+
             SetKernelMessage(msg, ref env, kernel);
             return;
         }
@@ -1068,6 +1115,19 @@ public sealed class EnvelopeParser
         }
 
         return bracket < 0 || (t[^1] == (byte)']' && t.Length - bracket > 2);
+    }
+
+    /// <summary>
+    /// After a kernel tag's name: <c>[PID]</c> means a process wrote the line (<c>logger -t kernel</c> through the
+    /// journal: journalctl and rsyslog's imjournal print the sender's PID), as the kernel's own lines never carry one.
+    /// </summary>
+    private static void MarkKernelPid(ReadOnlySpan<byte> afterName, ref LogEnvelope env)
+    {
+        if (afterName.Length > 2 && afterName[0] == (byte)'[' && afterName[^1] == (byte)']')
+        {
+            env.Origin = LineOrigin.Process;
+            env.SenderPid = Id(afterName[1..^1]);
+        }
     }
 
     private static bool IsKernelTag(ReadOnlySpan<byte> tag) =>

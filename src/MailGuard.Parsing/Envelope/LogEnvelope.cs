@@ -66,6 +66,33 @@ public enum EnvelopeKind : byte
     /// <see cref="LogEnvelope.RepeatCount"/> further copies.
     /// </summary>
     RepeatedPrevious,
+
+    /// <summary>
+    /// A journal JSON record that cannot be decoded: cut (a full disk, a partial write), not valid JSON, or
+    /// a <c>MESSAGE</c> with an escape that is not text (a lone surrogate). journald never writes such a record.
+    /// </summary>
+    Damaged,
+}
+
+/// <summary>Who wrote a line, as far as its wrapper can tell (see <see cref="LogEnvelope.Origin"/>).</summary>
+public enum LineOrigin : byte
+{
+    /// <summary>
+    /// The wrapper does not say: a syslog file, journalctl's text output, dmesg. Any local process can write a
+    /// line that looks like the kernel's there (<c>logger -t kernel …</c>).
+    /// </summary>
+    Unverified = 0,
+
+    /// <summary>The journal recorded that the kernel wrote the record (<c>_TRANSPORT=kernel</c>).</summary>
+    Kernel,
+
+    /// <summary>
+    /// A process wrote it: the journal recorded another transport (<c>_TRANSPORT=syslog</c>, <c>journal</c>,
+    /// <c>stdout</c>…), or the tag carries a process ID (<c>kernel[4242]:</c>), which the kernel's own lines
+    /// never have. <see cref="LogEnvelope.SenderUid"/>, <see cref="LogEnvelope.SenderPid"/> and
+    /// <see cref="LogEnvelope.SenderCommand"/> say which process, where the wrapper records it.
+    /// </summary>
+    Process,
 }
 
 /// <summary>How a <see cref="LogEnvelope.Time"/> was obtained.</summary>
@@ -118,6 +145,18 @@ public ref struct LogEnvelope
     /// </summary>
     public int RepeatCount { get; internal set; }
 
-    /// <summary>True when the message comes from the kernel: a <c>kernel</c>/<c>klogd</c> tag, or a format without tags.</summary>
+    /// <summary>True when the message claims to come from the kernel: a <c>kernel</c>/<c>klogd</c> tag, or a format without tags (see <see cref="Origin"/> for what the wrapper proves).</summary>
     public bool IsKernel { get; internal set; }
+
+    /// <summary>Who wrote the line, as far as the wrapper tells: the journal records it (<c>_TRANSPORT</c>), syslog files do not.</summary>
+    public LineOrigin Origin { get; internal set; }
+
+    /// <summary>The user ID of the process that wrote the record (the journal's trusted <c>_UID</c>), when known.</summary>
+    public uint? SenderUid { get; internal set; }
+
+    /// <summary>The process ID that wrote the record (the journal's <c>_PID</c>, or the <c>[PID]</c> of a syslog tag), when known.</summary>
+    public uint? SenderPid { get; internal set; }
+
+    /// <summary>The command name of the process that wrote the record (the journal's <c>_COMM</c>), when known; JSON escapes are kept as written.</summary>
+    public ReadOnlySpan<byte> SenderCommand { get; internal set; }
 }

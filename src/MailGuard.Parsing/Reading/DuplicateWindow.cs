@@ -40,7 +40,7 @@ internal sealed class DuplicateWindow(long window)
             _order.Enqueue((key, line, input));
         }
 
-        int copies = record.Copies;
+        long copies = record.Copies;
         mine += copies;
         ref long most = ref CollectionsMarshal.GetValueRefOrAddDefault(_most, line, out _);
         long fresh = Math.Clamp(mine - most, 0, copies);

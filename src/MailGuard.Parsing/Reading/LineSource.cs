@@ -73,13 +73,21 @@ internal sealed class LineSource : IDisposable
         HasHead = false;
     }
 
+    /// <summary>The time of the last entry line (UTC ticks; the bound of a following repeat notice), or <see cref="long.MinValue"/>.</summary>
+    public long LastEntryTicks { get; private set; } = long.MinValue;
+
     /// <summary>Keeps a copy of an entry line for a following <c>last message repeated N times</c>.</summary>
     /// <param name="line">The line.</param>
-    public void Remember(ReadOnlySpan<byte> line)
+    /// <param name="time">Its time, when it has one.</param>
+    public void Remember(ReadOnlySpan<byte> line, DateTimeOffset? time)
     {
         LastEntry ??= ArrayPool<byte>.Shared.Rent(_maxLine);
         line.CopyTo(LastEntry);
         LastEntryLength = line.Length;
+        if (time is { } t)
+        {
+            LastEntryTicks = t.UtcTicks;
+        }
     }
 
     /// <summary>The merge key of the line taken last (UTC ticks; the previous line's for lines without time).</summary>

@@ -50,6 +50,15 @@ public sealed class ScanTotals
     /// <summary>Netfilter lines (and their repeats) already read from another input of the same scan (<see cref="LineKind.Duplicate"/>).</summary>
     public long Duplicates { get; internal set; }
 
+    /// <summary>Records with netfilter text that the log says a process wrote, not the kernel (<see cref="LineKind.Forged"/>); not counted as entries.</summary>
+    public long Forged { get; internal set; }
+
+    /// <summary>Repeat notices (<c>message repeated N times</c>, <c>last message repeated N times</c>) that claimed more copies than their interval allows (<see cref="LogScannerOptions.MaxRepeatRate"/>); each was counted at that bound.</summary>
+    public long CappedRepeatNotices { get; internal set; }
+
+    /// <summary>The copies the <see cref="CappedRepeatNotices"/> claimed beyond the bound: not counted.</summary>
+    public long CappedRepeatCopies { get; internal set; }
+
     /// <summary>Adds another set of totals to this one.</summary>
     /// <param name="other">The totals to add.</param>
     public void Add(ScanTotals other)
@@ -66,6 +75,9 @@ public sealed class ScanTotals
         BinaryLines += other.BinaryLines;
         Excluded += other.Excluded;
         Duplicates += other.Duplicates;
+        Forged += other.Forged;
+        CappedRepeatNotices += other.CappedRepeatNotices;
+        CappedRepeatCopies += other.CappedRepeatCopies;
     }
 }
 
@@ -91,6 +103,14 @@ public sealed class LogScannerOptions
     /// already there, so it costs nothing on files.
     /// </summary>
     public Action? Waiting { get; init; }
+
+    /// <summary>
+    /// The most copies a second that a repeat notice may stand for: <c>message repeated N times</c> after an
+    /// entry counts at most this many times the whole seconds since that entry, plus one second's worth
+    /// (a log line can claim any N, and a forged one would swamp every figure). Notices cut down are counted
+    /// in <see cref="ScanTotals.CappedRepeatNotices"/>. Default 10,000.
+    /// </summary>
+    public int MaxRepeatRate { get; init; } = 10_000;
 }
 
 /// <summary>
@@ -115,6 +135,11 @@ public sealed class LogScanner
         if (options.MaxLineLength < 256)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "MaxLineLength must be at least 256 bytes.");
+        }
+
+        if (options.MaxRepeatRate < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxRepeatRate must be at least 1.");
         }
 
         _options = options;
@@ -527,10 +552,18 @@ public sealed class LogScanner
             case LineKind.LookAlike:
                 Totals.LookAlike++;
                 break;
+            case LineKind.Forged:
+                Totals.Forged++;
+                break;
         }
 
         if (kind is LineKind.Entry or LineKind.OtherPrefix or LineKind.Malformed or LineKind.Excluded)
         {
+            if (record.Envelope.RepeatCount > 0 && !repeat)
+            {
+                BoundRepeats(source, ref record); // a notice after the line is bounded in Repeat
+            }
+
             if (window is not null)
             {
                 kind = window.Admit(index, ref record, kind, Totals);
@@ -557,7 +590,7 @@ public sealed class LogScanner
         {
             if (!repeat)
             {
-                source.Remember(line);
+                source.Remember(line, record.Envelope.Time);
             }
         }
         else if (kind != LineKind.Separator)
@@ -582,6 +615,42 @@ public sealed class LogScanner
             record.Envelope.Time = time;
         }
 
+        long bound = RepeatBound(source, time);
+        if (copies > bound)
+        {
+            Totals.CappedRepeatNotices++;
+            Totals.CappedRepeatCopies += copies - bound;
+            record.Envelope.RepeatCount = (int)bound - 1;
+        }
+
         Deliver(source, index, previous, kind, ref record, ref sink, window, repeat: true);
+    }
+
+    /// <summary><c>message repeated N times: [ … ]</c>: the line stands for 1 + N entries, at most <see cref="RepeatBound"/>.</summary>
+    private void BoundRepeats(LineSource source, ref LogRecord record)
+    {
+        long copies = record.Copies;
+        long bound = RepeatBound(source, record.Envelope.Time);
+        if (copies > bound)
+        {
+            Totals.CappedRepeatNotices++;
+            Totals.CappedRepeatCopies += copies - bound;
+            record.Envelope.RepeatCount = (int)bound - 1;
+        }
+    }
+
+    /// <summary>
+    /// How many entries one repeat notice may stand for: <see cref="LogScannerOptions.MaxRepeatRate"/> for every
+    /// whole second since the input's last entry, plus one second's worth (all a notice without times can claim).
+    /// </summary>
+    private long RepeatBound(LineSource source, DateTimeOffset? notice)
+    {
+        long seconds = 1;
+        if (notice is { } t && source.LastEntryTicks != long.MinValue && t.UtcTicks > source.LastEntryTicks)
+        {
+            seconds = Math.Min(((t.UtcTicks - source.LastEntryTicks) / TimeSpan.TicksPerSecond) + 1, int.MaxValue / _options.MaxRepeatRate);
+        }
+
+        return Math.Max(1, seconds * _options.MaxRepeatRate);
     }
 }
