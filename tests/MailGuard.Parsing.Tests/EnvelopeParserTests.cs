@@ -173,4 +173,13 @@ public class EnvelopeParserTests
         Assert.Equal(EnvelopeKind.Damaged, r.Envelope.Kind);
         Assert.Equal(LogFormat.JournalJson, r.Envelope.Format);
     }
+
+    [Theory]
+    [InlineData("2026-11-23T08:55:01+14:22 vps01 kernel: x")] // found by FuzzTests: DateTimeOffset threw for offsets past ±14:00
+    [InlineData("2026-11-23T08:55:01-1459 vps01 kernel: x")]
+    public void Parse_OffsetBeyondFourteenHours_IsNoTimeNotAnException(string line)
+    {
+        new EnvelopeParser().Parse(Encoding.UTF8.GetBytes(line), out LogEnvelope env);
+        Assert.Null(env.Time);
+    }
 }

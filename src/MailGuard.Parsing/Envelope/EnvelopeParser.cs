@@ -567,7 +567,7 @@ public sealed class EnvelopeParser
             used = 5;
         }
 
-        if (h > 14 || m > 59)
+        if (h > 14 || m > 59 || (h == 14 && m > 0)) // DateTimeOffset takes ±14:00 at most
         {
             return false;
         }
