@@ -94,7 +94,14 @@ internal static class Scan
 
             foreach (LogInput input in inputs)
             {
-                if (input.Error is { } e && !(e is IOException io && IsBrokenPipe(io)))
+                if (input.Error is CompressedDataException damaged)
+                {
+                    // The library says what and where; only a single input's entries are known apart.
+                    string entries = inputs.Count == 1 ? string.Create(CultureInfo.InvariantCulture, $"the {totals.Entries:N0} entries") : "the entries";
+                    stderr.WriteLine($"mgscan: {input.Name}: {damaged.Message}; {entries} in them are counted");
+                    failed = true;
+                }
+                else if (input.Error is { } e && !(e is IOException io && IsBrokenPipe(io)))
                 {
                     stderr.WriteLine($"mgscan: {input.Name}: {e.Message} (the entries read before are counted)");
                     failed = true;
@@ -160,8 +167,9 @@ internal static class Scan
             }
 
             using FileStream f = info.OpenRead();
-            Span<byte> magic = stackalloc byte[2];
-            return f.Read(magic) == 2 && magic[0] == 0x1F && magic[1] == 0x8B ? null : name; // gzip cannot be cut
+            Span<byte> start = stackalloc byte[10];
+            int n = f.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+            return LogScanner.DetectCompression(start[..n]) != CompressionFormat.None ? null : name; // compressed data cannot be cut
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -249,7 +257,7 @@ internal static class Scan
         return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0, isAsync: false);
     }
 
-    /// <summary>Opens one input (gzip detected by content); on failure prints one line naming it and the reason.</summary>
+    /// <summary>Opens one input (compression detected by content, on the first read); on failure prints one line naming it and the reason.</summary>
     private static LogInput? Open(string name, TextWriter stderr)
     {
         if (name == "-")

@@ -20,7 +20,11 @@ public class MgscanTests
         throw new InvalidOperationException("MailGuard.sln not found");
     }
 
-    internal static (int Code, string Out, string Err) Run(string? stdin, params string[] args)
+    internal static (int Code, string Out, string Err) Run(string? stdin, params string[] args) =>
+        RunBytes(stdin is null ? null : stdin.StartsWith('@') ? File.ReadAllBytes(Path.Combine(Root, "samples/logs", stdin[1..])) : System.Text.Encoding.UTF8.GetBytes(stdin), args);
+
+    /// <summary>Runs mgscan with <paramref name="stdin"/> as its standard input (null: none, closed at once).</summary>
+    internal static (int Code, string Out, string Err) RunBytes(byte[]? stdin, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -41,8 +45,8 @@ public class MgscanTests
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
-            // "@file": the raw bytes of a sample log, as `cat samples/logs/file | mgscan` sends them.
-            p.StandardInput.BaseStream.Write(stdin.StartsWith('@') ? File.ReadAllBytes(Path.Combine(Root, "samples/logs", stdin[1..])) : System.Text.Encoding.UTF8.GetBytes(stdin));
+            // "@file" above: the raw bytes of a sample log, as `cat samples/logs/file | mgscan` sends them.
+            p.StandardInput.BaseStream.Write(stdin);
         }
 
         p.StandardInput.Close();

@@ -129,7 +129,7 @@ public class LogScannerTests
     }
 
     [Fact]
-    public async Task ScanAsync_TruncatedGzip_ThrowsInvalidData()
+    public async Task ScanAsync_TruncatedGzip_ThrowsCompressedDataExceptionAfterTheLastLine()
     {
         using var gz = new MemoryStream();
         using (var z = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
@@ -139,7 +139,10 @@ public class LogScannerTests
 
         byte[] cut = gz.ToArray()[..(int)(gz.Length / 2)];
         var scanner = new LogScanner(Options());
-        await Assert.ThrowsAnyAsync<InvalidDataException>(async () => await scanner.ScanAsync(LogScanner.OpenMaybeGzip(new MemoryStream(cut)), new CountingSink(), TestContext.Current.CancellationToken));
+        CompressedDataException e = await Assert.ThrowsAsync<CompressedDataException>(async () => await scanner.ScanAsync(LogScanner.OpenMaybeGzip(new MemoryStream(cut)), new CountingSink(), TestContext.Current.CancellationToken));
+        Assert.Equal(CompressedDamage.EndsEarly, e.Damage);
+        Assert.Equal(e.TextBytes, scanner.Totals.Bytes);
+        Assert.Equal(e.TextLines, scanner.Totals.Lines); // the line the cut ends in is read too
     }
 
     [Fact]

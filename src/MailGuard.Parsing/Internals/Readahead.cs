@@ -1,11 +1,14 @@
 using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
 
 namespace MailGuard.Parsing.Internals;
 
 /// <summary>
-/// Decompresses on another core while the scan parses: a task reads the source (a gzip stream) into a
-/// pipe of at most 1 MiB, and the scan reads the pipe. A failure of the source (corrupt or truncated
-/// gzip) reaches the reader as the same exception; disposing the reader stops the task.
+/// Decompresses on another core while the scan parses: a task reads the source (a decoder) into a pipe of
+/// at most 1 MiB, and the scan reads the pipe. A failure of the source (damaged input) reaches the reader
+/// as the same exception, but only after every byte the source delivered before it was read: the pipe is
+/// completed normally and the exception thrown in place of its end, so what is read does not depend on
+/// how far ahead the task was. Disposing the reader stops the task.
 /// </summary>
 internal static class Readahead
 {
@@ -14,11 +17,12 @@ internal static class Readahead
     public static Stream Start(Stream source)
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, useSynchronizationContext: false));
-        _ = Task.Run(() => Fill(source, pipe.Writer));
-        return pipe.Reader.AsStream();
+        var reader = new ReaderStream(pipe.Reader.AsStream());
+        _ = Task.Run(() => Fill(source, pipe.Writer, reader));
+        return reader;
     }
 
-    private static async Task Fill(Stream source, PipeWriter writer)
+    private static async Task Fill(Stream source, PipeWriter writer, ReaderStream reader)
     {
         try
         {
@@ -38,18 +42,38 @@ internal static class Readahead
                     break; // the reader is gone
                 }
             }
-
-            await writer.CompleteAsync().ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // every failure goes to the reader, which rethrows it
+#pragma warning disable CA1031 // every failure goes to the reader, which rethrows it at the end of the data
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            await writer.CompleteAsync(e).ConfigureAwait(false);
+            reader.Error = ExceptionDispatchInfo.Capture(e); // published by the completion below
         }
         finally
         {
+            await writer.CompleteAsync().ConfigureAwait(false);
             await source.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The pipe's reading end; throws the source's failure where the data ends.</summary>
+    private sealed class ReaderStream(Stream pipe) : ReadOnlyWrapperStream(pipe)
+    {
+        public ExceptionDispatchInfo? Error { get; set; }
+
+        public override int Read(Span<byte> buffer) => AtEnd(Inner.Read(buffer), buffer.Length);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            AtEnd(await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
+
+        private int AtEnd(int n, int asked)
+        {
+            if (n == 0 && asked > 0)
+            {
+                Error?.Throw();
+            }
+
+            return n;
         }
     }
 }

@@ -1,7 +1,8 @@
 namespace MailGuard.Parsing.Internals;
 
 /// <summary>The read-only, forward-only boilerplate shared by the stream wrappers of <see cref="LogScanner"/>.</summary>
-internal abstract class ReadOnlyWrapperStream(Stream inner) : Stream
+/// <remarks>Disposing it disposes the inner stream unless it was made with <c>leaveOpen</c>.</remarks>
+internal abstract class ReadOnlyWrapperStream(Stream inner, bool leaveOpen = false) : Stream
 {
     protected Stream Inner { get; } = inner;
 
@@ -28,6 +29,10 @@ internal abstract class ReadOnlyWrapperStream(Stream inner) : Stream
     {
     }
 
+    /// <summary>For a source read synchronously (a regular file, or a decoder on the read-ahead task): the read done in place.</summary>
+    protected ValueTask<int> ReadInPlace(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new ValueTask<int>(Read(buffer.Span));
+
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -36,7 +41,7 @@ internal abstract class ReadOnlyWrapperStream(Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !leaveOpen)
         {
             Inner.Dispose();
         }
@@ -62,22 +67,24 @@ internal sealed class SyncFileReads(FileStream inner) : ReadOnlyWrapperStream(in
 
     public override int Read(Span<byte> buffer) => Inner.Read(buffer);
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new ValueTask<int>(Inner.Read(buffer.Span));
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ReadInPlace(buffer, cancellationToken);
 }
 
-/// <summary>Returns some bytes already read first (the gzip magic sniffed from a pipe), then the rest of the stream.</summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyWrapperStream(inner)
+/// <summary>Returns some bytes already read first (the magic bytes sniffed from a pipe), then the rest of the stream.</summary>
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen = false) : ReadOnlyWrapperStream(inner, leaveOpen)
 {
-    private int _prefixPos;
+    private ReadOnlyMemory<byte> _prefix = prefix;
+
+    /// <summary>Where the reader is, when the inner stream knows its position (a decoder's <see cref="CountingStream"/>).</summary>
+    public override long Position { get => Inner.Position - _prefix.Length; set => throw new NotSupportedException(); }
 
     public override int Read(Span<byte> buffer)
     {
-        if (_prefixPos < prefix.Length)
+        if (!_prefix.IsEmpty)
         {
-            int n = Math.Min(buffer.Length, prefix.Length - _prefixPos);
-            prefix.AsSpan(_prefixPos, n).CopyTo(buffer);
-            _prefixPos += n;
+            int n = Math.Min(buffer.Length, _prefix.Length);
+            _prefix.Span[..n].CopyTo(buffer);
+            _prefix = _prefix[n..];
             return n;
         }
 
@@ -85,27 +92,5 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyWrap
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _prefixPos < prefix.Length ? ValueTask.FromResult(Read(buffer.Span)) : Inner.ReadAsync(buffer, cancellationToken);
-}
-
-/// <summary>Throws at the end of the data when its length disagrees with the gzip trailer (.NET's GZipStream ends a truncated member quietly).</summary>
-internal sealed class LengthCheckedStream(Stream inner, uint expected) : ReadOnlyWrapperStream(inner)
-{
-    private long _total;
-
-    public override int Read(Span<byte> buffer) => Count(Inner.Read(buffer), buffer.Length);
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
-
-    private int Count(int n, int asked)
-    {
-        _total += n;
-        if (n == 0 && asked > 0 && (uint)_total != expected)
-        {
-            throw new InvalidDataException($"The gzip data ends early or is corrupt: {_total:N0} bytes decompressed, the trailer says {expected:N0} (mod 2^32).");
-        }
-
-        return n;
-    }
+        !_prefix.IsEmpty ? ValueTask.FromResult(Read(buffer.Span)) : Inner.ReadAsync(buffer, cancellationToken);
 }

@@ -166,6 +166,7 @@ internal sealed class LineSource : IDisposable
             return false;
         }
 
+        ReadOnlySequence<byte> unterminated = _buffer.Slice(_position); // stays valid: not consumed
         _reader.AdvanceTo(_position, _buffer.End);
         _buffer = default;
         _position = default;
@@ -178,7 +179,7 @@ internal sealed class LineSource : IDisposable
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            return Fail(e);
+            return Fail(e, unterminated);
         }
 
         Task<ReadResult>? pending = null;
@@ -203,7 +204,7 @@ internal sealed class LineSource : IDisposable
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            return Fail(e);
+            return Fail(e, unterminated);
         }
 
         _buffer = result.Buffer;
@@ -212,11 +213,24 @@ internal sealed class LineSource : IDisposable
         return true;
     }
 
-    private bool Fail(Exception e)
+    /// <summary>
+    /// Reading failed (damaged compressed input, an I/O error): what was read before counts, including the
+    /// line in progress (<paramref name="unterminated"/>), taken as a last line without a newline — for damaged
+    /// compressed input it is the end of what decoded.
+    /// </summary>
+    private bool Fail(Exception e, ReadOnlySequence<byte> unterminated)
     {
         Error = e;
-        Stop();
-        return false;
+        if (unterminated.IsEmpty)
+        {
+            Stop();
+            return false;
+        }
+
+        _buffer = unterminated;
+        _position = unterminated.Start;
+        _completed = true;
+        return true;
     }
 
     private bool Accept(ReadOnlySequence<byte> seq, out ReadOnlySpan<byte> line)

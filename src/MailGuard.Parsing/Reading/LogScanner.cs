@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Compression;
 using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
@@ -116,8 +115,8 @@ public sealed class LogScannerOptions
 /// <summary>
 /// Streams a log (file, standard input, a pipe that never ends) through <see cref="System.IO.Pipelines"/>,
 /// splits whole lines without allocating (a line that straddles buffer segments is copied to one pooled
-/// buffer), parses each and hands it to an <see cref="ILogSink"/>. gzip input is detected by its magic
-/// bytes and decompressed on the fly. Memory stays flat however large the input.
+/// buffer), parses each and hands it to an <see cref="ILogSink"/>. Compressed input (gzip, xz, zstd, bzip2)
+/// is detected by its magic bytes and decompressed on the fly (<see cref="OpenMaybeGzip"/>). Memory stays flat however large the input.
 /// </summary>
 /// <remarks>One scanner per input stream at a time; not thread-safe.</remarks>
 public sealed class LogScanner
@@ -150,15 +149,23 @@ public sealed class LogScanner
     /// <summary>What was read so far, over every call.</summary>
     public ScanTotals Totals { get; } = new();
 
-    /// <summary>Returns a stream that decompresses <paramref name="stream"/> when it starts with the gzip magic bytes.</summary>
-    /// <param name="stream">The raw input.</param>
+    /// <summary>
+    /// Returns a stream of the text of <paramref name="stream"/>: decompressed when it starts with the magic
+    /// bytes of gzip, xz, Zstandard or bzip2 (<see cref="DetectCompression"/>), else the bytes as they are.
+    /// </summary>
+    /// <param name="stream">The raw input; the returned stream owns it.</param>
     /// <returns>The stream to read lines from.</returns>
     /// <remarks>
-    /// For a seekable stream the gzip trailer (the length of the data, modulo 2^32) is read first and checked
-    /// at the end, so a truncated <c>.gz</c> raises <see cref="InvalidDataException"/> instead of ending quietly
-    /// (.NET's GZipStream does not report a missing end). Not possible on a pipe. A regular file opened for
-    /// synchronous I/O is then read synchronously even by the asynchronous scan (no thread-pool hop per read).
-    /// gzip is decompressed on another thread, up to 1 MiB ahead of the reader.
+    /// <para>Nothing is read here: the format is told on the first read of the returned stream, which honours
+    /// its cancellation token even on a pipe whose reads cannot be cancelled, and which returns whatever a
+    /// pipe has delivered without waiting to fill a large buffer (a live <c>journalctl -f |</c> does not stall).</para>
+    /// <para>Compressed input is decoded on another thread, up to 1 MiB ahead of the reader. Every byte that
+    /// decodes is delivered; damage (input that ends early, corrupt data, a CRC or length mismatch, trailing
+    /// garbage) then raises a <see cref="CompressedDataException"/> where the data ends, saying what and where,
+    /// on files and pipes alike. Concatenated gzip members (<c>cat a.gz b.gz</c>), xz streams, zstd frames and
+    /// bzip2 streams are read to the end; zero bytes after the last gzip member are accepted, as gzip does.</para>
+    /// <para>A regular file opened for synchronous I/O is read synchronously even by the asynchronous scan
+    /// (no thread-pool hop per read).</para>
     /// </remarks>
     public static Stream OpenMaybeGzip(Stream stream)
     {
@@ -168,49 +175,22 @@ public sealed class LogScanner
             stream = new SyncFileReads(file); // a regular file: read it on this thread, not one thread-pool hop per read
         }
 
-        uint? trailerLength = null;
-        if (stream.CanSeek && stream.Length >= 18)
-        {
-            long start = stream.Position;
-            Span<byte> tail = stackalloc byte[4];
-            stream.Seek(-4, SeekOrigin.End);
-            stream.ReadExactly(tail);
-            stream.Position = start;
-            trailerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(tail);
-        }
-
-        // Two bytes straight from the stream: a BufferedStream here would, on a pipe, wait to fill a large
-        // read before returning what it has (a live `journalctl -f |` would stall).
-        Span<byte> magic = stackalloc byte[2];
-        int n = 0;
-        while (n < 2)
-        {
-            int r = stream.Read(magic[n..]);
-            if (r == 0)
-            {
-                break;
-            }
-
-            n += r;
-        }
-
-        Stream rest = new PrefixedStream(magic[..n].ToArray(), stream);
-        if (n == 2 && magic[0] == 0x1F && magic[1] == 0x8B)
-        {
-            var gz = new GZipStream(rest, CompressionMode.Decompress, leaveOpen: false);
-            return Readahead.Start(trailerLength is { } expected ? new LengthCheckedStream(gz, expected) : gz);
-        }
-
-        return rest;
+        return new SniffingStream(stream);
     }
+
+    /// <summary>The compression of input that starts with <paramref name="start"/>, from its magic bytes.</summary>
+    /// <param name="start">The first bytes of the input: 10 are enough for every format (bzip2 needs them all; the others 2 to 6).</param>
+    /// <returns>The format, or <see cref="CompressionFormat.None"/> for text and for a start too short to tell.</returns>
+    public static CompressionFormat DetectCompression(ReadOnlySpan<byte> start) => Compression.Detect(start, atEnd: true, out _);
 
     /// <summary>Reads <paramref name="stream"/> to its end (or until <paramref name="cancellationToken"/> fires) and passes every line to <paramref name="sink"/>.</summary>
     /// <typeparam name="TSink">The consumer; a struct for devirtualised calls.</typeparam>
-    /// <param name="stream">Plain text (use <see cref="OpenMaybeGzip"/> for files that may be compressed).</param>
+    /// <param name="stream">Plain text (use <see cref="OpenMaybeGzip"/> for input that may be compressed).</param>
     /// <param name="sink">The consumer; passed by reference through the whole scan.</param>
     /// <param name="cancellationToken">Stops the scan; lines read before stay counted.</param>
     /// <returns>The sink after the scan (a struct sink's final state).</returns>
-    /// <exception cref="InvalidDataException">The gzip data is corrupt or truncated.</exception>
+    /// <exception cref="CompressedDataException">The compressed input is damaged (thrown after the last line that decoded).</exception>
+    /// <exception cref="IOException">Reading failed.</exception>
     public async Task<TSink> ScanAsync<TSink>(Stream stream, TSink sink, CancellationToken cancellationToken = default)
         where TSink : ILogSink
     {
@@ -290,9 +270,11 @@ public sealed class LogScanner
         }
         finally
         {
-            foreach (LineSource? s in sources)
+            for (int i = 0; i < sources.Length; i++)
             {
-                s?.Dispose();
+                // A failure ends its input like its end does (the line it cut is still read): pass it on here.
+                inputs[i].Error ??= sources[i]?.Error;
+                sources[i]?.Dispose();
             }
         }
     }
