@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -62,6 +63,45 @@ public class HostileInputTests
         Assert.Equal(2, lines.Length);
         Assert.EndsWith("rule=25  x10,000 (a repeat notice)", lines[1], StringComparison.Ordinal);
         Assert.Contains("10,001 entries", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Mgscan_SignalBeforeTheFirstByte_EndsAtOnce(string signal)
+    {
+        // `journalctl -k -f -n0 | mgscan` on a quiet machine: a pipe that delivers nothing, and stays open.
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = MgscanTests.Root,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mgscan.dll"));
+        psi.ArgumentList.Add("--format");
+        psi.ArgumentList.Add("json");
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await Task.Delay(3000, TestContext.Current.CancellationToken); // started, and waiting for its first byte
+            Assert.False(p.HasExited);
+            using Process kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            var clock = Stopwatch.StartNew();
+            Assert.True(p.WaitForExit(5_000), "mgscan did not end on the signal"); // 100 ms on an idle machine; CI machines are busy
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
+            Assert.Equal(1, p.ExitCode); // nothing was read
+            Assert.Equal(0, JsonDocument.Parse(await stdout).RootElement.GetProperty("totals").GetProperty("lines").GetInt64());
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+            }
+        }
     }
 
     /// <summary>The webshell incident's last entry line again, then a notice that it was repeated N times.</summary>
