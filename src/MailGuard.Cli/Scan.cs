@@ -51,8 +51,8 @@ internal static class Scan
     public static async Task<int> RunAsync(ScanSettings settings, TextWriter stderr, CancellationToken ct)
     {
         var stats = new TrafficStats();
-        Stream stdout = StandardStream(1, FileAccess.Write);
-        var outWriter = new StreamWriter(stdout, Report.Utf8, 1 << 16);
+        Stream stdout = new OutputStream(StandardStream(1, FileAccess.Write));
+        var outWriter = new TerminalWriter(new StreamWriter(stdout, Report.Utf8, 1 << 16));
         var parser = new LogLineParserOptions
         {
             SkipOtherLines = true, // the report needs entries only
@@ -133,6 +133,7 @@ internal static class Scan
             }
             else
             {
+                await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false); // the entries before their count (and a failed write before either)
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {totals.Lines:N0} lines, {totals.Entries:N0} entries{Report.Skipped(totals)}"));
             }
 
@@ -288,7 +289,7 @@ internal static class Scan
         }
     }
 
-    private static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("pipe", StringComparison.OrdinalIgnoreCase);
+    internal static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("pipe", StringComparison.OrdinalIgnoreCase);
 
     private static string Reason(Exception e) => e switch
     {
