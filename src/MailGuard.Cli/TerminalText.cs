@@ -117,6 +117,19 @@ internal static class TerminalText
         return w.ToString();
     }
 
+    /// <summary>The escaped text in at most <paramref name="width"/> characters: cut with "…" when longer (never inside a surrogate pair).</summary>
+    public static string Fit(string text, int width)
+    {
+        string safe = Escape(text);
+        if (safe.Length <= width)
+        {
+            return safe;
+        }
+
+        int cut = width - 1;
+        return safe[..(char.IsHighSurrogate(safe[cut - 1]) ? cut - 1 : cut)] + "…";
+    }
+
     /// <summary>A message on one line: line breaks (and the spaces around them) become one space; the rest escaped.</summary>
     public static string OneLine(string text) =>
         Escape(string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));

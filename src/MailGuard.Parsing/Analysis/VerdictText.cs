@@ -228,9 +228,9 @@ internal static class AdviceFor
     {
         string needle = ShellWord.Quote("IN=" + a.Key + " ");
         return new Advice($"Check these lines before acting on them: no system names an interface {ShellWord.Quote(a.Key)}", [
-            "ip -br link                                  # the interfaces this host has",
-            $"journalctl -k -o short-iso | grep -c -F -e {needle}   # how many of the lines the kernel wrote (this boot); a user cannot write there",
-            $"grep -l -F -e {needle} /var/log/kern.log* /var/log/syslog* /var/log/messages* 2>/dev/null   # the files holding the lines",
+            "ip -br link                          # the interfaces this host has",
+            $"journalctl -k | grep -c -F -e {needle}   # how many the kernel logged this boot (no user can log there)",
+            $"grep -l -F -e {needle} /var/log/kern.log* /var/log/syslog* /var/log/messages* 2>/dev/null   # the files holding them",
         ]);
     }
 
