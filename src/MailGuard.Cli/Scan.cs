@@ -248,7 +248,9 @@ internal static class Scan
     /// <summary>
     /// Standard input or output as a FileStream on the descriptor, not Console's stream: that one ignores a
     /// closed pipe (mgscan would read on for nothing after <c>| head</c> exits) and reads a pipe synchronously
-    /// (so mgscan could not tell when a live stream is waiting, to flush --list output).
+    /// (so mgscan could not tell when a live stream is waiting, to flush --list output). Output to a regular file
+    /// goes through Console's stream: a FileStream writes a seekable file at offsets of its own and leaves the
+    /// descriptor's offset where it was, so <c>{ echo a; mgscan …; echo b; } > f</c> lost the report's start to "b".
     /// </summary>
     private static Stream StandardStream(int fd, FileAccess access)
     {
@@ -257,7 +259,14 @@ internal static class Scan
             return fd == 0 ? Console.OpenStandardInput() : Console.OpenStandardOutput();
         }
 
-        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0, isAsync: false);
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0, isAsync: false);
+        if (fd == 1 && stream.CanSeek)
+        {
+            stream.Dispose(); // not the descriptor
+            return Console.OpenStandardOutput();
+        }
+
+        return stream;
     }
 
     /// <summary>Opens one input (gzip detected by content); on failure prints one line naming it and the reason.</summary>

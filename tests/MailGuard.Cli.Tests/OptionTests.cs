@@ -108,6 +108,23 @@ public class OptionTests
         Assert.Equal("mgscan: cannot write the output: No space left on device", line);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("--format json")]
+    [InlineData("--list")]
+    public void Mgscan_OutputToAFileSharedWithOtherWriters_KeepsTheirTextAndItsOwn(string options)
+    {
+        // { echo first; mgscan …; echo last; } > report.txt: mgscan wrote at its own offset (FileStream's positional
+        // writes), so "last" overwrote the start of the report.
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "report.txt");
+        (int code, string stderr) = Shell($"{{ echo first; dotnet {Mgscan} {options} {Log}; echo last; }} > {file}");
+        Assert.Equal(0, code);
+        (_, string alone, _) = MgscanTests.Run(null, [.. options.Split(' ', StringSplitOptions.RemoveEmptyEntries), Log]);
+        Assert.Equal("first\n" + alone + "last\n", File.ReadAllText(file));
+        Assert.Equal(options == "--list" ? 1 : 0, stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
     [Fact]
     public void Mgscan_ClosedStandardOutput_OneLineAndExit2()
     {
