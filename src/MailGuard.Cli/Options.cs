@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
@@ -64,9 +66,91 @@ internal sealed class ScanSettings
     ];
 }
 
-/// <summary>Reads the values of --port, --since and --until.</summary>
+/// <summary>Reads the option values and says in one line what is wrong with a command line.</summary>
 internal static class Options
 {
+    /// <summary>What each option takes, for the one-line error messages.</summary>
+    private static readonly Dictionary<string, string> s_accepts = new()
+    {
+        ["--top"] = "a whole number from 1 to 2147483647",
+        ["--format"] = "table, json or csv",
+        ["--prefix"] = "a pattern ('*' any text, '?' one character, '#' the rule's port)",
+        ["--all"] = "no value",
+        ["--port"] = "port numbers (1-65535) or service names, comma-separated: 25,587 or smtp",
+        ["--since"] = "a time: '2026-11-23 02:00', '2026-11-23T02:00:00Z', '02:00', 'yesterday', '-2h'",
+        ["--until"] = "a time: '2026-11-23 02:00', '2026-11-23T02:00:00Z', '02:00', 'yesterday', '-2h'",
+        ["--passwd"] = "a passwd file",
+        ["--mail-ports"] = "port numbers (1-65535) or service names, comma-separated: 25,587 or smtp",
+        ["--set"] = "NAME=VALUE with a NAME of " + string.Join(", ", ScanSettings.ThresholdNames),
+        ["--list"] = "no value",
+    };
+
+    /// <summary>What <paramref name="option"/> takes.</summary>
+    public static string Accepts(string option) => s_accepts.GetValueOrDefault(option, "a value");
+
+    /// <summary>Records a parse error on the option's argument (System.CommandLine reports it) and returns <paramref name="value"/>.</summary>
+    public static T Fail<T>(ArgumentResult result, string error, T value)
+    {
+        result.AddError(error);
+        return value;
+    }
+
+    /// <summary>
+    /// The first thing wrong with a command line, as one line without the "mgscan: " in front, or null. A word
+    /// starting with '-' (but '-' alone, standard input) that is no option is an error, not a file name, unless
+    /// it comes after "--".
+    /// </summary>
+    public static string? CommandLineError(ParseResult parsed, Argument<string[]> files)
+    {
+        IReadOnlyList<Token> named = parsed.GetResult(files)?.Tokens ?? [];
+        foreach (Token token in parsed.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                break;
+            }
+
+            if (token.Value.Length > 1 && token.Value[0] == '-' && named.Any(f => ReferenceEquals(f, token)))
+            {
+                return $"{token.Value}: no such option (mgscan --help lists them; a file whose name starts with '-' goes after --)";
+            }
+        }
+
+        if (parsed.Errors.Count == 0)
+        {
+            return null;
+        }
+
+        ParseError first = parsed.Errors[0];
+        if (first.Message.StartsWith("--", StringComparison.Ordinal))
+        {
+            return first.Message; // ours, from a CustomParser
+        }
+
+        OptionResult? option = first.SymbolResult switch
+        {
+            OptionResult o => o,
+            ArgumentResult { Parent: OptionResult o } => o,
+            _ => null,
+        };
+        if (option is null)
+        {
+            return TerminalText.OneLine(first.Message);
+        }
+
+        string name = option.Option.Name;
+        return option.Tokens.Count == 0
+            ? $"{name}: the value is missing (it takes {Accepts(name)})"
+            : $"{name}: {string.Join(" ", option.Tokens.Select(t => $"'{t.Value}'"))} not accepted (it takes {Accepts(name)}, once)";
+    }
+
+    /// <summary>--top: a whole number from 1 to <see cref="int.MaxValue"/>.</summary>
+    public static bool TryTop(string text, out int top, [NotNullWhen(false)] out string? error)
+    {
+        error = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out top) && top >= 1 ? null : $"--top: '{text}' is not {Accepts("--top")}";
+        return error is null;
+    }
+
     private static readonly string[] s_dateForms =
     [
         "yyyy-MM-dd", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFFF",
@@ -75,8 +159,8 @@ internal static class Options
 
     private static readonly string[] s_timeForms = ["HH:mm", "HH:mm:ss"];
 
-    /// <summary>Port numbers and service names, comma-separated or repeated.</summary>
-    public static bool TryPorts(string[]? values, out ushort[]? ports, [NotNullWhen(false)] out string? error)
+    /// <summary>Port numbers and service names, comma-separated or repeated (<paramref name="option"/> names the option in the error).</summary>
+    public static bool TryPorts(string option, string[]? values, out ushort[]? ports, [NotNullWhen(false)] out string? error)
     {
         ports = null;
         error = null;
@@ -100,7 +184,7 @@ internal static class Options
                 }
                 else
                 {
-                    error = $"--port: '{part}' is not a port number (1-65535) or a known service name (smtp, submission, submissions, ...)";
+                    error = $"{option}: '{part}' is not a port number (1-65535) or a known service name (smtp, submission, submissions, ...)";
                     return false;
                 }
             }
@@ -108,7 +192,7 @@ internal static class Options
 
         if (set.Count == 0)
         {
-            error = "--port: no port given";
+            error = $"{option}: no port given (it takes {Accepts(option)})";
             return false;
         }
 
@@ -116,7 +200,7 @@ internal static class Options
         return true;
     }
 
-    /// <summary>--set NAME=VALUE pairs: known threshold names, non-negative numbers.</summary>
+    /// <summary>--set NAME=VALUE pairs: known threshold names; shares from 0 to 1, the others whole numbers from 0 to <see cref="int.MaxValue"/>.</summary>
     public static bool TryThresholds(string[]? values, out Dictionary<string, double> thresholds, [NotNullWhen(false)] out string? error)
     {
         thresholds = [];
@@ -125,10 +209,17 @@ internal static class Options
         {
             int eq = value.IndexOf('=', StringComparison.Ordinal);
             string name = eq < 0 ? value : value[..eq].Trim();
-            if (eq < 0 || Array.IndexOf(ScanSettings.ThresholdNames, name) < 0
-                || !double.TryParse(value[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || number < 0 || double.IsInfinity(number))
+            if (eq < 0 || Array.IndexOf(ScanSettings.ThresholdNames, name) < 0)
             {
-                error = $"--set: '{value}' is not NAME=NUMBER with a NAME of {string.Join(", ", ScanSettings.ThresholdNames)}";
+                error = $"--set: '{value}' is not {Accepts("--set")}";
+                return false;
+            }
+
+            bool share = name.EndsWith("-share", StringComparison.Ordinal);
+            if (!double.TryParse(value[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || !double.IsFinite(number) || number < 0
+                || (share ? number > 1 : number > int.MaxValue || number != Math.Floor(number)))
+            {
+                error = $"--set: '{value}': {name} takes {(share ? "a share from 0 to 1" : "a whole number from 0 to 2147483647")}";
                 return false;
             }
 
@@ -148,7 +239,15 @@ internal static class Options
             return true;
         }
 
-        time = Parse(text.Trim(), now);
+        try
+        {
+            time = Parse(text.Trim(), now);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            time = null; // before year 1 or after 9999 in UTC
+        }
+
         if (time is null)
         {
             error = $"{option}: cannot read '{text}' (examples: '2026-11-23 02:00', '2026-11-23T02:00:00Z', '02:00', 'yesterday', '-2h')";

@@ -24,6 +24,44 @@ public static class Program
     /// <returns>The exit code.</returns>
     public static int Main(string[] args)
     {
+        var stderr = new TerminalWriter(Console.Error);
+        try
+        {
+            return Run(args, stderr);
+        }
+        catch (OutputException e)
+        {
+            stderr.WriteLine($"mgscan: cannot write the output: {e.Message}");
+            return ExitCode.Error;
+        }
+        catch (Exception e)
+        {
+            return Crashed(e, stderr, Environment.GetEnvironmentVariable("MGSCAN_DEBUG") is { Length: > 0 } and not "0");
+        }
+    }
+
+    /// <summary>An unexpected exception: one line with its type and message (the stack trace too with <paramref name="debug"/>), exit 2.</summary>
+    internal static int Crashed(Exception e, TextWriter stderr, bool debug)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } or System.Reflection.TargetInvocationException { InnerException: not null })
+        {
+            e = e.InnerException!;
+        }
+
+        stderr.WriteLine($"mgscan: internal error: {e.GetType().Name}: {TerminalText.OneLine(e.Message)}{(debug ? "" : " (MGSCAN_DEBUG=1 shows where)")}");
+        if (debug)
+        {
+            foreach (string line in e.ToString().Split('\n'))
+            {
+                stderr.WriteLine(line.TrimEnd('\r'));
+            }
+        }
+
+        return ExitCode.Error;
+    }
+
+    private static int Run(string[] args, TextWriter stderr)
+    {
         var files = new Argument<string[]>("files")
         {
             Arity = ArgumentArity.ZeroOrMore,
@@ -31,15 +69,17 @@ public static class Program
         };
         var top = new Option<int>("--top", "-n")
         {
-            Description = "Rows per table.",
+            Description = "Rows per table (any whole number from 1).",
             DefaultValueFactory = _ => 10,
+            CustomParser = r => Options.TryTop(r.Tokens[^1].Value, out int n, out string? error) ? n : Options.Fail(r, error, 0),
         };
         var format = new Option<string>("--format", "-f")
         {
             Description = "Output: table (for the terminal), json (stable schema mailguard.report/1, see docs/report-json.md) or csv.",
             DefaultValueFactory = _ => "table",
+            HelpName = "table|json|csv",
+            CustomParser = r => r.Tokens[^1].Value is "table" or "json" or "csv" ? r.Tokens[^1].Value : Options.Fail(r, $"--format: '{r.Tokens[^1].Value}' is not {Options.Accepts("--format")}", ""),
         };
-        format.AcceptOnlyFromAmong("table", "json", "csv");
         var prefix = new Option<string?>("--prefix")
         {
             Description = "Select entries whose log prefix matches this pattern instead of 'IPTABLES TCP-OUT #:' ('*' any text, '?' one character, '#' the rule's port).",
@@ -89,7 +129,8 @@ public static class Program
               journalctl -k -f | mgscan                       (Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
 
-            Exit status: 0 entries found, 1 no entry found, 2 an input could not be read or bad options.
+            Exit status: 0 entries found, 1 no entry found, 2 an input could not be read, a wrong option, the output
+            could not be written, or an internal error (MGSCAN_DEBUG=1 prints its stack trace).
             """)
         {
             files,
@@ -107,28 +148,20 @@ public static class Program
         };
         root.SetAction(async (result, ct) =>
         {
-            TextWriter stderr = Console.Error;
-            int rows = result.GetValue(top);
-            if (rows < 1)
-            {
-                await stderr.WriteLineAsync("mgscan: --top must be at least 1").ConfigureAwait(false);
-                return ExitCode.Error;
-            }
-
             DateTimeOffset now = DateTimeOffset.Now;
-            if (!Options.TryPorts(result.GetValue(port), out ushort[]? ports, out string? error)
+            if (!Options.TryPorts("--port", result.GetValue(port), out ushort[]? ports, out string? error)
                 || !Options.TryTime("--since", result.GetValue(since), now, out DateTimeOffset? from, out error)
                 || !Options.TryTime("--until", result.GetValue(until), now, out DateTimeOffset? to, out error)
-                || !Options.TryPorts(result.GetValue(mailPorts), out ushort[]? mail, out error)
+                || !Options.TryPorts("--mail-ports", result.GetValue(mailPorts), out ushort[]? mail, out error)
                 || !Options.TryThresholds(result.GetValue(set), out Dictionary<string, double> thresholds, out error))
             {
-                await stderr.WriteLineAsync($"mgscan: {error}").ConfigureAwait(false);
+                stderr.WriteLine($"mgscan: {error}");
                 return ExitCode.Error;
             }
 
             if (from > to)
             {
-                await stderr.WriteLineAsync("mgscan: --since is after --until").ConfigureAwait(false);
+                stderr.WriteLine("mgscan: --since is after --until");
                 return ExitCode.Error;
             }
 
@@ -139,7 +172,7 @@ public static class Program
                     : result.GetValue(prefix) is { Length: > 0 } p ? PrefixFilter.Pattern(p)
                     : PrefixFilter.TcpOut,
                 Format = result.GetValue(format)!,
-                Top = rows,
+                Top = result.GetValue(top),
                 List = result.GetValue(list),
                 Ports = ports,
                 Since = from,
@@ -152,7 +185,16 @@ public static class Program
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
             return await Scan.RunAsync(settings, stderr, linked.Token).ConfigureAwait(false);
         });
+        // No response files: a log named @something is a file, not a list of options.
+        ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Action is not { ClearsParseErrors: true } && Options.CommandLineError(parsed, files) is { } wrong) // --help and --version win
+        {
+            stderr.WriteLine($"mgscan: {wrong}");
+            return ExitCode.Error;
+        }
+
         // Our own Ctrl+C/SIGTERM handling prints the report and exits 0; System.CommandLine's would exit 130/143.
-        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        // Exceptions reach Main, which prints one line and exits 2 (the default handler prints a trace and exits 1, "none found").
+        return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
     }
 }

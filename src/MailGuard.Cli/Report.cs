@@ -121,7 +121,7 @@ internal static class Report
     private static void Row(TextWriter w, string key, KeyStat stat, long total)
     {
         var ci = CultureInfo.InvariantCulture;
-        string k = key.Length > 28 ? key[..27] + "…" : key;
+        string k = TerminalText.Fit(key, 28);
         double share = total == 0 ? 0 : 100.0 * stat.Count / total;
         w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? "-",-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? "-",-8}"));
     }
@@ -252,12 +252,9 @@ internal static class Report
     {
         foreach ((TKey key, KeyStat st) in rows)
         {
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{section},{Quote(name(key))},{st.Count},{st.DistinctDestinations},{st.First:o},{st.Last:o}"));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{section},{TerminalText.CsvCell(name(key))},{st.Count},{st.DistinctDestinations},{st.First:o},{st.Last:o}"));
         }
     }
-
-    private static string Quote(string s) =>
-        s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
 
     public static Encoding Utf8 { get; } = new UTF8Encoding(false);
 }

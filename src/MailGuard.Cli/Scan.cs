@@ -41,8 +41,8 @@ internal static class Scan
     public static async Task<int> RunAsync(ScanSettings settings, TextWriter stderr, CancellationToken ct)
     {
         var stats = new TrafficStats();
-        Stream stdout = StandardStream(1, FileAccess.Write);
-        var outWriter = new StreamWriter(stdout, Report.Utf8, 1 << 16);
+        Stream stdout = new OutputStream(StandardStream(1, FileAccess.Write));
+        var outWriter = new TerminalWriter(new StreamWriter(stdout, Report.Utf8, 1 << 16));
         var parser = new LogLineParserOptions
         {
             SkipOtherLines = true, // the report needs entries only
@@ -130,6 +130,7 @@ internal static class Scan
             }
             else
             {
+                await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false); // the entries before their count (and a failed write before either)
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {totals.Lines:N0} lines, {totals.Entries:N0} entries{Report.Skipped(totals)}"));
             }
 
@@ -245,7 +246,9 @@ internal static class Scan
     /// <summary>
     /// Standard input or output as a FileStream on the descriptor, not Console's stream: that one ignores a
     /// closed pipe (mgscan would read on for nothing after <c>| head</c> exits) and reads a pipe synchronously
-    /// (so mgscan could not tell when a live stream is waiting, to flush --list output).
+    /// (so mgscan could not tell when a live stream is waiting, to flush --list output). Output to a regular file
+    /// goes through Console's stream: a FileStream writes a seekable file at offsets of its own and leaves the
+    /// descriptor's offset where it was, so <c>{ echo a; mgscan …; echo b; } > f</c> lost the report's start to "b".
     /// </summary>
     private static Stream StandardStream(int fd, FileAccess access)
     {
@@ -254,7 +257,14 @@ internal static class Scan
             return fd == 0 ? Console.OpenStandardInput() : Console.OpenStandardOutput();
         }
 
-        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0, isAsync: false);
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0, isAsync: false);
+        if (fd == 1 && stream.CanSeek)
+        {
+            stream.Dispose(); // not the descriptor
+            return Console.OpenStandardOutput();
+        }
+
+        return stream;
     }
 
     /// <summary>Opens one input (compression detected by content, on the first read); on failure prints one line naming it and the reason.</summary>
@@ -286,7 +296,7 @@ internal static class Scan
         }
     }
 
-    private static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("pipe", StringComparison.OrdinalIgnoreCase);
+    internal static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("pipe", StringComparison.OrdinalIgnoreCase);
 
     private static string Reason(Exception e) => e switch
     {

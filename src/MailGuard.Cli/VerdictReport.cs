@@ -13,12 +13,12 @@ internal static class VerdictReport
 
     public static void Table(TextWriter w, SpamVerdict v, int top)
     {
-        foreach (string line in Wrap("VERDICT: " + v.Headline, Width, "         "))
+        foreach (string line in Wrap(TerminalText.Escape("VERDICT: " + v.Headline), Width, "         "))
         {
             w.WriteLine(line);
         }
 
-        foreach (string line in Wrap(v.Summary, Width))
+        foreach (string line in Wrap(TerminalText.Escape(v.Summary), Width))
         {
             w.WriteLine(line);
         }
@@ -30,7 +30,7 @@ internal static class VerdictReport
             int n = 1;
             foreach (Advice step in v.Advice)
             {
-                foreach (string line in Wrap(string.Create(s_ci, $"  {n++}. {step.Title}"), Width, "     "))
+                foreach (string line in Wrap(TerminalText.Escape(string.Create(s_ci, $"  {n++}. {step.Title}")), Width, "     "))
                 {
                     w.WriteLine(line);
                 }
@@ -85,7 +85,7 @@ internal static class VerdictReport
         foreach ((string label, IReadOnlyList<TimeBucket> buckets) in series)
         {
             long max = buckets.Max(b => b.Count);
-            var bar = new StringBuilder(Fit(label, ChartLabel - 2).PadRight(ChartLabel));
+            var bar = new StringBuilder(TerminalText.Fit(label, ChartLabel - 2).PadRight(ChartLabel));
             foreach (TimeBucket b in buckets)
             {
                 bar.Append(b.Count == 0 ? Bars[0] : Bars[(int)Math.Max(1, Math.Round(8.0 * b.Count / max))]);
@@ -112,8 +112,6 @@ internal static class VerdictReport
         }
     }
 
-    private static string Fit(string s, int width) => s.Length > width ? s[..(width - 1)] + "…" : s;
-
     private static void Actors(TextWriter w, SpamVerdict v, int top)
     {
         if (v.Actors.Count == 0)
@@ -131,7 +129,7 @@ internal static class VerdictReport
                 continue;
             }
 
-            string label = Fit(a.Label, 26);
+            string label = TerminalText.Fit(a.Label, 26);
             w.WriteLine(string.Create(s_ci, $"  {label,-26} {a.MailAttempts,8:N0} {a.Share * 100,4:0}% {a.Stat.DistinctDestinations,6:N0} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {a.PeakMinute?.Count ?? 0,8:N0}"));
         }
 

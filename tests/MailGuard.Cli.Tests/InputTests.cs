@@ -155,7 +155,7 @@ public class InputTests
     [InlineData("--port", "70000", "--port: '70000' is not a port number")]
     [InlineData("--since", "soon", "--since: cannot read 'soon'")]
     [InlineData("--until", "2026-13-45", "--until: cannot read '2026-13-45'")]
-    [InlineData("--top", "0", "--top must be at least 1")]
+    [InlineData("--top", "0", "--top: '0' is not a whole number from 1 to 2147483647")]
     public void Mgscan_BadOptionValue_SaysWhichAndExits2(string option, string value, string message)
     {
         (int code, string stdout, string stderr) = MgscanTests.Run(null, option, value, "samples/logs/kern.log");

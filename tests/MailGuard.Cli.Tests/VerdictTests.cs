@@ -62,7 +62,7 @@ public class VerdictTests
 
         (code, _, string stderr) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--set", "fanout=3");
         Assert.Equal(2, code);
-        Assert.Contains("mgscan: --set: 'fanout=3' is not NAME=NUMBER with a NAME of min-attempts, direct-min-destinations", stderr, StringComparison.Ordinal);
+        Assert.Contains("mgscan: --set: 'fanout=3' is not NAME=VALUE with a NAME of min-attempts, direct-min-destinations", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

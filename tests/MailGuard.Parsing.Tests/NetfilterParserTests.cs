@@ -213,6 +213,79 @@ public class NetfilterParserTests
         }
     }
 
+    /// <summary>A line with <paramref name="name"/> (Latin-1: one char a byte) in <paramref name="field"/>.</summary>
+    private static byte[] WithInterface(string field, string name)
+    {
+        string ifs = field switch
+        {
+            "IN" => $"IN={name} OUT=eth0",
+            "OUT" => $"IN=wg0 OUT={name}",
+            "PHYSIN" => $"IN=br0 OUT=br0 PHYSIN={name}",
+            _ => $"IN=br0 OUT=br0 PHYSIN=eth1 PHYSOUT={name}",
+        };
+        return Encoding.Latin1.GetBytes($"IPTABLES TCP-OUT 25:{ifs} SRC=10.8.0.2 DST=192.0.2.2 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 ");
+    }
+
+    [Theory]
+    [InlineData("IN", "x;id>/tmp/PWNED;#")] // '/'
+    [InlineData("IN", "abcdefghijklmnop")] // 16 bytes: IFNAMSIZ is 16 with the NUL
+    [InlineData("IN", "wg0:1")] // ':' (an address label, not a device)
+    [InlineData("IN", ".")]
+    [InlineData("IN", "..")]
+    [InlineData("IN", "a\tb")]
+    [InlineData("IN", "a\rb")]
+    [InlineData("IN", "a\vb")]
+    [InlineData("IN", "a\fb")]
+    [InlineData("IN", "\xc3\xa0")] // U+00E0 in UTF-8: 0xA0 is white space to the kernel
+    [InlineData("OUT", "eth0/1")]
+    [InlineData("OUT", "a-very-long-name0")]
+    [InlineData("PHYSIN", "x;id>/tmp/P;#")]
+    [InlineData("PHYSOUT", "0123456789abcdef")]
+    public void Parse_InterfaceNameTheKernelCannotPrint_IsMalformedAtTheName(string field, string name)
+    {
+        // dev_valid_name(): at most 15 bytes, not "." or "..", no '/', ':' or white space. Such a line was not
+        // written by the kernel: a local user forged it (it still keeps what was recognised).
+        string raw = System.Text.RegularExpressions.Regex.Unescape(name);
+        byte[] line = WithInterface(field, raw);
+        foreach (BodyReading reading in new[] { BodyReading.General, BodyReading.Common, BodyReading.Lean })
+        {
+            Assert.Equal(NetfilterParseStatus.Malformed, NetfilterParser.Parse(line, out NetfilterEntry e, reading));
+            Assert.Equal(NetfilterError.InvalidInterface, e.Error);
+            Assert.Equal(KernelText.Latin1(line).IndexOf(field + "=" + raw + " ", StringComparison.Ordinal) + field.Length + 1, e.ErrorOffset);
+            Assert.Equal("IPTABLES TCP-OUT 25:", Encoding.Latin1.GetString(e.Prefix.Slice(line)));
+            Assert.Equal("10.8.0.2", e.Src.ToString());
+            Assert.Equal(25, e.Dpt);
+        }
+
+        var parser = new LogLineParser();
+        byte[] logLine = [.. "2026-11-23T02:00:00+00:00 vps kernel: "u8, .. line];
+        Assert.Equal(LineKind.Malformed, parser.Parse(logLine, out _));
+    }
+
+    [Theory]
+    [InlineData("IN", "br-1a2b3c4d5e6f")] // 15 bytes
+    [InlineData("IN", "x;id>P;#")]
+    [InlineData("IN", "$(id>P)")]
+    [InlineData("IN", "`id>P`")]
+    [InlineData("IN", "a'b\"c\\\\d")] // a backslash (Regex.Unescape halves them)
+    [InlineData("IN", "\x1b]0;t\x07")]
+    [InlineData("IN", "-x")]
+    [InlineData("IN", "...")]
+    [InlineData("OUT", "\x7f\x01")]
+    [InlineData("PHYSIN", "\xe2\x80\xae")] // U+202E in UTF-8
+    public void Parse_HostileButPossibleInterfaceName_IsAnEntry(string field, string name)
+    {
+        // root can name a device so: the parser keeps it (the verdict flags it, and every output escapes or quotes it).
+        string raw = System.Text.RegularExpressions.Regex.Unescape(name);
+        byte[] line = WithInterface(field, raw);
+        foreach (BodyReading reading in new[] { BodyReading.General, BodyReading.Common, BodyReading.Lean })
+        {
+            Assert.Equal(NetfilterParseStatus.Entry, NetfilterParser.Parse(line, out NetfilterEntry e, reading));
+            ByteRange got = field switch { "IN" => e.In, "OUT" => e.Out, "PHYSIN" => e.PhysIn, _ => e.PhysOut };
+            Assert.Equal(raw, Encoding.Latin1.GetString(got.Slice(line)));
+        }
+    }
+
     [Fact]
     public void Parse_IcmpErrorInnerPacket_NeverLeaksIntoTheOuterPacket()
     {

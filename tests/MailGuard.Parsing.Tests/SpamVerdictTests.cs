@@ -10,7 +10,7 @@ public class SpamVerdictTests
     private static readonly Dictionary<uint, string> Names = new() { [0] = "root", [33] = "www-data", [107] = "postfix", [1002] = "shop", [1005] = "backup", [13] = "proxy" };
 
     /// <summary>Writes RFC 3339 kernel lines; each attempt is a SYN and its retransmissions (+1, +3, +7, +15 s).</summary>
-    private sealed class Log
+    internal sealed class Log
     {
         private readonly StringBuilder _text = new();
         private int _id = 1000;
@@ -18,7 +18,8 @@ public class SpamVerdictTests
 
         public int Lines { get; private set; }
 
-        public void Attempt(DateTime t, uint? uid, string src, string dst, int dpt, int retransmissions = 0, string inIf = "", string outIf = "eth0")
+        /// <summary>One attempt of <paramref name="uid"/> (or forwarded from <paramref name="inIf"/>); <paramref name="prefix"/> null: <c>IPTABLES TCP-OUT {dpt}:</c>.</summary>
+        public void Attempt(DateTime t, uint? uid, string src, string dst, int dpt, int retransmissions = 0, string inIf = "", string outIf = "eth0", string? prefix = null)
         {
             int spt = _port++;
             int[] offsets = [0, 1, 3, 7, 15, 31];
@@ -26,26 +27,38 @@ public class SpamVerdictTests
             {
                 DateTime at = t.AddSeconds(offsets[i]);
                 string uidPart = uid is { } u ? string.Create(CultureInfo.InvariantCulture, $" UID={u} GID={u}") : "";
-                _text.Append(CultureInfo.InvariantCulture, $"{at:yyyy-MM-ddTHH:mm:ss}.000000+00:00 vps kernel: IPTABLES TCP-OUT {dpt}:IN={inIf} OUT={outIf} SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID={_id++} DF PROTO=TCP SPT={spt} DPT={dpt} WINDOW=64240 RES=0x00 SYN URGP=0{uidPart} \n");
+                _text.Append(CultureInfo.InvariantCulture, $"{at:yyyy-MM-ddTHH:mm:ss}.000000+00:00 vps kernel: {prefix ?? $"IPTABLES TCP-OUT {dpt}:"}IN={inIf} OUT={outIf} SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID={_id++} DF PROTO=TCP SPT={spt} DPT={dpt} WINDOW=64240 RES=0x00 SYN URGP=0{uidPart} \n");
                 Lines++;
             }
         }
 
-        public TrafficStats Stats()
+        public TrafficStats Stats() => Stats(interfaceFromPrefix: false);
+
+        /// <summary>
+        /// With <paramref name="interfaceFromPrefix"/>, every line's prefix (any prefix is selected) is taken as its
+        /// input interface: text no kernel line can carry there (spaces, '/', newlines…) reaches the verdict.
+        /// </summary>
+        public TrafficStats Stats(bool interfaceFromPrefix)
         {
             var stats = new TrafficStats();
-            var sink = new StatsSink(stats);
-            new LogScanner().Scan(Encoding.ASCII.GetBytes(_text.ToString()), ref sink);
+            var sink = new StatsSink(stats, interfaceFromPrefix);
+            var scanner = interfaceFromPrefix ? new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Filter = PrefixFilter.All } }) : new LogScanner();
+            scanner.Scan(Encoding.UTF8.GetBytes(_text.ToString()), ref sink);
             return stats;
         }
     }
 
-    private readonly struct StatsSink(TrafficStats stats) : ILogSink
+    private readonly struct StatsSink(TrafficStats stats, bool interfaceFromPrefix = false) : ILogSink
     {
         public void OnLine(LineKind kind, ref LogRecord record)
         {
             if (kind == LineKind.Entry)
             {
+                if (interfaceFromPrefix)
+                {
+                    record.Entry.In = record.Entry.Prefix;
+                }
+
                 stats.Add(ref record);
             }
         }
@@ -249,6 +262,42 @@ public class SpamVerdictTests
         Assert.Equal(200, v.Culprit.MailAttempts);
         Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I FORWARD -i wg0 -p tcp -m multiport --dports 25,465,587,2525 -j REJECT --reject-with tcp-reset"));
         Assert.DoesNotContain("--log-uid", v.Summary, StringComparison.Ordinal); // forwarded packets never carry a UID
+    }
+
+    [Fact]
+    public void Verdict_ForwardedFromAnInterfaceNoSystemWouldName_IsFlaggedAndOffersNoBlock()
+    {
+        // Issue 11: 60 forged lines made "x;id>/tmp/PWNED;#" the culprit, and the advice printed it raw in iptables,
+        // ip neigh and nft lines that ran `id` when pasted. A name the kernel can print (no '/') but no system chooses:
+        var log = new Log();
+        for (int i = 0; i < 60; i++)
+        {
+            log.Attempt(Start.AddSeconds(i * 20), null, string.Create(CultureInfo.InvariantCulture, $"10.8.0.{2 + (i % 10)}"), Dst(i), 25, inIf: "x;id>P;#");
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats(), new VerdictOptions { UserNames = Names, Family = LinuxFamily.Debian });
+        Assert.Equal(VerdictClass.ProxyRelay, v.Class);
+        Assert.True(v.Culprit!.SuspiciousName);
+        Assert.Equal(Confidence.Low, v.Confidence);
+        Assert.Equal("10 forwarded clients behind suspicious interface 'x;id>P;#'", v.Culprit.Label);
+        Assert.Equal("Spam relayed for 10 forwarded clients behind suspicious interface 'x;id>P;#', low confidence", v.Headline);
+        Assert.EndsWith("But the interface name 'x;id>P;#' is not one a system would choose (they are up to 15 letters, digits, '_', '.', '-' or '@'): these lines may be forged by a local user writing to the log; check them before acting on them.", v.Summary, StringComparison.Ordinal);
+        Advice check = Assert.Single(v.Advice); // no block rule, no "keep the rules"
+        Assert.Equal("Check these lines before acting on them: no system names an interface 'x;id>P;#'", check.Title);
+        Assert.Contains("journalctl -k | grep -c -F -e 'IN=x;id>P;# '   # how many the kernel logged this boot (no user can log there)", check.Commands);
+        Assert.DoesNotContain(v.Advice.SelectMany(a => a.Commands), c => c.Contains("x;id>P;#", StringComparison.Ordinal) && !c.Contains("'IN=x;id>P;# '", StringComparison.Ordinal));
+
+        var usual = new Log(); // the same from wg0-1.100@x: usual, not flagged
+        for (int i = 0; i < 60; i++)
+        {
+            usual.Attempt(Start.AddSeconds(i * 20), null, string.Create(CultureInfo.InvariantCulture, $"10.8.0.{2 + (i % 10)}"), Dst(i), 25, inIf: "wg0-1.100@x");
+        }
+
+        SpamVerdict real = SpamVerdict.Analyze(usual.Stats());
+        Assert.False(real.Culprit!.SuspiciousName);
+        Assert.Equal("10 forwarded clients behind wg0-1.100@x", real.Culprit.Label);
+        Assert.Contains(real.Advice, a => a.Commands.Contains("iptables -I FORWARD -i wg0-1.100@x -p tcp -m multiport --dports 25,465,587,2525 -j REJECT --reject-with tcp-reset"));
+        Assert.Contains(real.Advice, a => a.Commands.Contains("# nftables: nft insert rule inet filter forward iifname \"wg0-1.100@x\" tcp dport { 25, 465, 587, 2525 } reject with tcp reset"));
     }
 
     [Fact]

@@ -131,6 +131,22 @@ public class TrafficStatsTests
         }
     }
 
+    [Theory]
+    [InlineData(int.MaxValue)] // top + 1 overflowed the heap's capacity
+    [InlineData(2_000_000_000)] // 4 * top overflowed, and a heap of two billion slots ran out of memory
+    [InlineData(536_870_912)]
+    public void Top_HugeCount_ReturnsEveryKeyAndAllocatesByTheKeys(int top)
+    {
+        TrafficStats stats = Scan(File.ReadAllBytes(Path.Combine(Repo.Samples, "kern.log")));
+        Assert.Equal(stats.Destinations.Top().Select(p => p.Key), stats.Destinations.Top(top).Select(p => p.Key));
+        Assert.Equal(stats.Uids.Top().Select(p => p.Key), stats.Uids.Top(top).Select(p => p.Key));
+        Assert.Equal(stats.Sources.Top().Select(p => p.Key), stats.Sources.Top(top).Select(p => p.Key));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        stats.Destinations.Top(top);
+        stats.Uids.Top(top);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 10, "Top(n) allocates by the number of keys, not by n");
+    }
+
     [Fact]
     public void Destinations_ManyAddresses_CountLikeADictionaryAndMergeByAddress()
     {

@@ -53,9 +53,10 @@ public sealed class DestinationStats
         }
 
         List<int> ids;
-        if (top > 0 && Count > 4 * top)
+        if (top > 0 && Count / 4 > top)
         {
-            // A few of many (the top 10 of 100,000): keep the best in a heap whose root is the worst kept.
+            // A few of many (the top 10 of 100,000): keep the best in a heap whose root is the worst kept; sized by
+            // top, which is here below a quarter of the destinations, never by a huge request.
             var heap = new PriorityQueue<int, int>(top + 1, Comparer<int>.Create((a, b) => Order(b, a)));
             for (int id = 0; id < Count; id++)
             {

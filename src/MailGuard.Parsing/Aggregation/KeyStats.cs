@@ -273,9 +273,10 @@ public sealed class KeyStats<TKey>
         }
 
         List<KeyValuePair<TKey, KeyStat>> list;
-        if (top > 0 && _map.Count > 4 * top)
+        if (top > 0 && _map.Count / 4 > top)
         {
-            // A few of many (the top 10 of 100,000 destinations): keep the best in a heap, sort only those.
+            // A few of many (the top 10 of 100,000 destinations): keep the best in a heap, sort only those. The heap
+            // is sized by top, which is here below a quarter of the keys: never by a huge request (--top 2000000000).
             var heap = new PriorityQueue<KeyValuePair<TKey, KeyStat>, KeyValuePair<TKey, KeyStat>>(top + 1, Comparer<KeyValuePair<TKey, KeyStat>>.Create(static (a, b) => Order(b, a)));
             foreach (KeyValuePair<TKey, KeyStat> pair in _map)
             {

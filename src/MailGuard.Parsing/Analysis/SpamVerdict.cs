@@ -95,8 +95,15 @@ public sealed class Actor
     /// <summary>For users: the name from the passwd data, or null.</summary>
     public string? UserName { get; }
 
-    /// <summary>For people: <c>uid 33 (www-data)</c>, <c>clients behind wg0</c>, <c>192.0.2.10</c>.</summary>
+    /// <summary>For people: <c>uid 33 (www-data)</c>, <c>clients behind wg0</c>, <c>192.0.2.10</c>; for a <see cref="SuspiciousName"/>, <c>clients behind suspicious interface 'x;id>P;#'</c>.</summary>
     public string Label { get; }
+
+    /// <summary>
+    /// True for forwarded clients behind an interface name no system would choose (not 1 to 15 letters, digits, '_',
+    /// '.', '-' or '@'): its lines may be forged by a local user writing to the log. The verdict then says so, is of
+    /// low confidence, and advises checking the lines instead of blocking the name.
+    /// </summary>
+    public bool SuspiciousName => Kind == ActorKind.ForwardedInterface && !ShellWord.IsUsualInterfaceName(Key);
 
     /// <summary>Everything known about this actor's entries (all ports).</summary>
     public KeyStat Stat { get; }
@@ -216,6 +223,7 @@ public sealed class SpamVerdict
         bool uidLogged = stats.Uids.Count > 0;
 
         (VerdictClass cls, Confidence confidence) = culprit is null ? (VerdictClass.NothingSuspicious, Confidence.High) : Classify(culprit, total, options);
+        confidence = culprit is { SuspiciousName: true } ? Confidence.Low : confidence;
         DateTimeOffset? burst = cls is VerdictClass.NothingSuspicious or VerdictClass.RetryingClient || culprit is null ? null : Burst(culprit, options);
         IReadOnlyList<ForgedRecordWriter> forged = stats.Forged.Writers;
         if (cls == VerdictClass.NothingSuspicious && forged.Count > 0)
@@ -247,7 +255,8 @@ public sealed class SpamVerdict
         {
             if (name.Length > 0 && stat.DistinctSources > 0)
             {
-                var actor = new Actor(ActorKind.ForwardedInterface, name, $"{stat.DistinctSources:N0} forwarded client{(stat.DistinctSources == 1 ? "" : "s")} behind {name}", stat, options.MailPorts, total);
+                string behind = ShellWord.IsUsualInterfaceName(name) ? name : "suspicious interface " + ShellWord.Quote(name);
+                var actor = new Actor(ActorKind.ForwardedInterface, name, $"{stat.DistinctSources:N0} forwarded client{(stat.DistinctSources == 1 ? "" : "s")} behind {behind}", stat, options.MailPorts, total);
                 forwarded += actor.MailAttempts;
                 actors.Add(actor);
             }

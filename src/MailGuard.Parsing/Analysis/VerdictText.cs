@@ -38,6 +38,11 @@ internal static class Text
             }
 
             sb.Append(" — ").Append(Meaning(v, a, o)).Append('.');
+            if (a.SuspiciousName)
+            {
+                sb.Append(" But the interface name ").Append(ShellWord.Quote(a.Key)).Append(" is not one a system would choose (they are up to 15 letters, digits, '_', '.', '-' or '@'):")
+                    .Append(" these lines may be forged by a local user writing to the log; check them before acting on them.");
+            }
         }
 
         if (!v.UidLogged && v.MailAttempts > 0 && (a is null || a.Kind != ActorKind.ForwardedInterface))
@@ -170,6 +175,12 @@ internal static class AdviceFor
     {
         var steps = new List<Advice>();
         Actor? a = v.Culprit;
+        if (a is { SuspiciousName: true })
+        {
+            steps.Add(CheckForged(a)); // a block rule for a forged name cannot be right, and the name is hostile text
+            return steps;
+        }
+
         var present = new HashSet<string>(o.UserNames.Values);
         string? mailUser = o.MailUsers.FirstOrDefault(present.Contains);
         switch (v.Class)
@@ -189,14 +200,14 @@ internal static class AdviceFor
                 steps.Add(OwnerBlock(a, null, [.. a.MailPorts.Keys.Where(p => p != 25)]));
                 steps.Add(FindProcess(a, a.MailPorts.Keys.Where(p => p != 25).DefaultIfEmpty((ushort)587).First(), v.BurstStart, o));
                 steps.Add(new Advice("Find the script and change its SMTP password (it is probably stolen)", [
-                    $"grep -rIl --include='*.php' -e 'smtp' -e 'SMTPAuth' ~{a.UserName ?? a.Key} 2>/dev/null | head",
+                    $"grep -rIl --include='*.php' -e 'smtp' -e 'SMTPAuth' {Home(a)} 2>/dev/null | head",
                 ]));
                 break;
             case VerdictClass.ProxyRelay when a is { Kind: ActorKind.ForwardedInterface }:
                 steps.Add(ForwardBlock(a.Key, o.MailPorts));
                 steps.Add(new Advice($"Find the clients behind {a.Key} (their addresses are in the Sources table)", a.Key.StartsWith("wg", StringComparison.Ordinal)
-                    ? [$"wg show {a.Key} allowed-ips        # which peer owns each address", "conntrack -L -p tcp --dport 25 2>/dev/null | head"]
-                    : [$"ip neigh show dev {a.Key}", "conntrack -L -p tcp --dport 25 2>/dev/null | head"]));
+                    ? [$"wg show {ShellWord.Quote(a.Key)} allowed-ips        # which peer owns each address", "conntrack -L -p tcp --dport 25 2>/dev/null | head"]
+                    : [$"ip neigh show dev {ShellWord.Quote(a.Key)}", "conntrack -L -p tcp --dport 25 2>/dev/null | head"]));
                 break;
             case VerdictClass.ProxyRelay when a is { Kind: ActorKind.User }:
                 steps.Add(OwnerBlock(a, null, [.. o.MailPorts.Order()]));
@@ -212,7 +223,7 @@ internal static class AdviceFor
             case VerdictClass.RetryingClient when a is { Kind: ActorKind.User }:
                 steps.Add(FindProcess(a, a.MailPorts.Keys.DefaultIfEmpty((ushort)25).First(), null, o));
                 steps.Add(new Advice("Fix or stop the program's mail step (it cannot reach its server)", [
-                    $"crontab -l -u {a.UserName ?? a.Key}",
+                    $"crontab -l -u {ShellWord.Quote(a.UserName ?? a.Key)}",
                     $"systemctl list-timers --all | head -n 20",
                 ]));
                 break;
@@ -253,14 +264,14 @@ internal static class AdviceFor
         string nftPorts = ports.Count == 1 ? ports[0].ToString(CultureInfo.InvariantCulture) : "{ " + string.Join(", ", ports) + " }";
         return mailUser is not null && ports.Count == 1 && ports[0] == 25
             ? new Advice($"Let only the mail server ({mailUser}) connect to port 25", [
-                $"iptables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner {mailUser} -j REJECT --reject-with tcp-reset",
-                $"ip6tables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner {mailUser} -j REJECT --reject-with tcp-reset",
-                $"# nftables: nft insert rule inet filter output tcp dport 25 meta skuid != {mailUser} reject with tcp reset",
+                $"iptables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner {ShellWord.Quote(mailUser)} -j REJECT --reject-with tcp-reset",
+                $"ip6tables -I OUTPUT -p tcp --dport 25 -m owner ! --uid-owner {ShellWord.Quote(mailUser)} -j REJECT --reject-with tcp-reset",
+                $"# nftables: nft insert rule inet filter output tcp dport 25 meta skuid != {ShellWord.Quote(mailUser)} reject with tcp reset",
             ])
             : new Advice($"Stop {a.Label} from connecting to {(ports.Count == 1 ? "port " + dports[8..] : "ports " + string.Join(", ", ports))}", [
-                $"iptables -I OUTPUT -p tcp {dports} -m owner --uid-owner {a.Key} -j REJECT --reject-with tcp-reset",
-                $"ip6tables -I OUTPUT -p tcp {dports} -m owner --uid-owner {a.Key} -j REJECT --reject-with tcp-reset",
-                $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} meta skuid {a.Key} reject with tcp reset",
+                $"iptables -I OUTPUT -p tcp {dports} -m owner --uid-owner {ShellWord.Quote(a.Key)} -j REJECT --reject-with tcp-reset",
+                $"ip6tables -I OUTPUT -p tcp {dports} -m owner --uid-owner {ShellWord.Quote(a.Key)} -j REJECT --reject-with tcp-reset",
+                $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} meta skuid {ShellWord.Quote(a.Key)} reject with tcp reset",
             ]);
     }
 
@@ -268,11 +279,33 @@ internal static class AdviceFor
     {
         string ports = string.Join(",", mailPorts.Order());
         return new Advice($"Stop forwarding mail traffic from {iface}", [
-            $"iptables -I FORWARD -i {iface} -p tcp -m multiport --dports {ports} -j REJECT --reject-with tcp-reset",
-            $"ip6tables -I FORWARD -i {iface} -p tcp -m multiport --dports {ports} -j REJECT --reject-with tcp-reset",
-            $"# nftables: nft insert rule inet filter forward iifname \"{iface}\" tcp dport {{ {string.Join(", ", mailPorts.Order())} }} reject with tcp reset",
+            $"iptables -I FORWARD -i {ShellWord.Quote(iface)} -p tcp -m multiport --dports {ports} -j REJECT --reject-with tcp-reset",
+            $"ip6tables -I FORWARD -i {ShellWord.Quote(iface)} -p tcp -m multiport --dports {ports} -j REJECT --reject-with tcp-reset",
+            $"# nftables: nft insert rule inet filter forward iifname {NftString(iface)} tcp dport {{ {string.Join(", ", mailPorts.Order())} }} reject with tcp reset",
         ]);
     }
+
+    /// <summary>
+    /// For a culprit whose interface name no system would choose: how to tell whether the kernel wrote these lines
+    /// (a local user can write to syslog, not to the kernel's own log), instead of a block rule for the name.
+    /// </summary>
+    private static Advice CheckForged(Actor a)
+    {
+        string needle = ShellWord.Quote("IN=" + a.Key + " ");
+        return new Advice($"Check these lines before acting on them: no system names an interface {ShellWord.Quote(a.Key)}", [
+            "ip -br link                          # the interfaces this host has",
+            $"journalctl -k | grep -c -F -e {needle}   # how many the kernel logged this boot (no user can log there)",
+            $"grep -l -F -e {needle} /var/log/kern.log* /var/log/syslog* /var/log/messages* 2>/dev/null   # the files holding them",
+        ]);
+    }
+
+    /// <summary>A string for nft, in the shell: "name" as nft writes it where the name is plain, else the whole of it single-quoted.</summary>
+    private static string NftString(string name) => ShellWord.IsPlain(name) ? "\"" + name + "\"" : ShellWord.Quote("\"" + name + "\"");
+
+    /// <summary>A user's home directory in a command: ~name where the name is plain, else looked up (a quoted ~ does not expand).</summary>
+    private static string Home(Actor a) => a.UserName is { } u && ShellWord.IsPlain(u) && !char.IsAsciiDigit(u[0]) && u[0] != '-'
+        ? "~" + u
+        : $"\"$(getent passwd {ShellWord.Quote(a.UserName ?? a.Key)} | cut -d: -f6)\"";
 
     private static Advice FindProcess(Actor a, ushort port, DateTimeOffset? since, VerdictOptions o)
     {
@@ -280,7 +313,7 @@ internal static class AdviceFor
         var commands = new List<string>
         {
             $"ss -tnp state syn-sent '( dport = :{port} )'     # the process connecting now",
-            $"ps -o pid,lstart,cmd -u {user}",
+            $"ps -o pid,lstart,cmd -u {ShellWord.Quote(user)}",
             "ls -l /proc/PID/cwd /proc/PID/exe             # where it runs from",
         };
         if (a.UserName is { } name && o.WebUsers.Contains(name))

@@ -40,6 +40,13 @@ public enum NetfilterError : byte
 
     /// <summary>An address that is not a valid IPv4 or IPv6 address.</summary>
     InvalidAddress,
+
+    /// <summary>
+    /// An interface name (<c>IN=</c>, <c>OUT=</c>, <c>PHYSIN=</c>, <c>PHYSOUT=</c>) no device can have: longer than
+    /// 15 bytes, <c>.</c> or <c>..</c>, or holding '/', ':' or white space (the kernel's <c>dev_valid_name</c>).
+    /// The kernel did not write such a line; a local user may have.
+    /// </summary>
+    InvalidInterface,
 }
 
 /// <summary>IP protocol numbers as the kernel names them after <c>PROTO=</c>; any other number is printed and kept numerically.</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
@@ -14,6 +16,9 @@ namespace MailGuard.Parsing;
 /// </remarks>
 public static partial class NetfilterParser
 {
+    /// <summary>The bytes no device name holds: '/', ':' and what the kernel's isspace() calls white space (its Latin-1 table counts 0xA0).</summary>
+    private static readonly SearchValues<byte> s_notInDeviceName = SearchValues.Create([(byte)'/', (byte)':', (byte)' ', (byte)'\t', (byte)'\n', 0x0B, 0x0C, (byte)'\r', 0xA0]);
+
     /// <summary>Parses one message.</summary>
     /// <param name="message">The message bytes (UTF-8 or any other encoding: the prefix and interface names are kept as raw bytes).</param>
     /// <param name="entry">The parsed fields; ranges are relative to <paramref name="message"/>.</param>
@@ -92,6 +97,7 @@ public static partial class NetfilterParser
                     }
 
                     sc.Fail(NetfilterError.UnexpectedEnd);
+                    CheckDeviceNames(in entry, ref sc);
                     return Finish(ref entry, ref sc);
                 }
 
@@ -106,6 +112,7 @@ public static partial class NetfilterParser
             }
 
             ParseBody(ref entry, ref sc, reading);
+            CheckDeviceNames(in entry, ref sc);
             return Finish(ref entry, ref sc);
         }
     }
@@ -116,6 +123,33 @@ public static partial class NetfilterParser
         entry.In = inIf;
         entry.Out = outIf;
         entry._fields |= NetfilterFields.In | NetfilterFields.Out;
+    }
+
+    /// <summary>
+    /// After the whole line is read (so that both readings of the body see the same line and keep the same fields):
+    /// a device name no device can have makes the line <see cref="NetfilterError.InvalidInterface"/> at that name,
+    /// which comes before any error of the body.
+    /// </summary>
+    private static void CheckDeviceNames(in NetfilterEntry entry, ref Scanner sc)
+    {
+        int bad = Math.Min(Math.Min(InvalidAt(sc.S, entry.In), InvalidAt(sc.S, entry.Out)), Math.Min(InvalidAt(sc.S, entry.PhysIn), InvalidAt(sc.S, entry.PhysOut)));
+        if (bad != int.MaxValue && (sc.Error == NetfilterError.None || bad < sc.ErrorPos))
+        {
+            sc.Error = NetfilterError.InvalidInterface;
+            sc.ErrorPos = bad;
+        }
+    }
+
+    /// <summary>
+    /// Where <paramref name="name"/> starts when no device can be called so, else <see cref="int.MaxValue"/>. Empty is
+    /// no device (an absent field too); otherwise the kernel's dev_valid_name: at most 15 bytes, not "." or "..",
+    /// without '/', ':' or white space.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InvalidAt(ReadOnlySpan<byte> s, ByteRange name)
+    {
+        ReadOnlySpan<byte> n = name.Slice(s);
+        return n.Length > 15 || (n.Length is 1 or 2 && n[0] == (byte)'.' && n[^1] == (byte)'.') || n.IndexOfAny(s_notInDeviceName) >= 0 ? name.Start : int.MaxValue;
     }
 
     private static NetfilterParseStatus Finish(ref NetfilterEntry entry, ref Scanner sc)
