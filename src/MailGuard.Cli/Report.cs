@@ -43,7 +43,7 @@ internal static class Report
     public static string Skipped(ScanTotals t)
     {
         var parts = new List<string>();
-        Add(parts, t.Forged, "forged records (written by a process, not the kernel)");
+        Add(parts, t.Forged, "forged records (not written by the kernel)");
         Add(parts, t.Duplicates, "duplicates of lines in another input");
         Add(parts, t.Excluded, "entries outside --port/--since/--until");
         Add(parts, t.OtherPrefix, "other netfilter entries");

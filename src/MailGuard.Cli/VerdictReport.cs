@@ -188,6 +188,17 @@ internal static class VerdictReport
         foreach (ForgedRecordWriter f in v.Forged)
         {
             j.WriteStartObject();
+            j.WriteString("evidence", f.Evidence switch
+            {
+                ForgeryEvidence.JournalTransport => "journal-transport",
+                ForgeryEvidence.ProcessIdTag => "process-id-tag",
+                _ => "impossible-device",
+            });
+            if (f.Device is { } device)
+            {
+                j.WriteString("device", device);
+            }
+
             WriteNumberOrNull(j, "uid", f.Uid);
             if (f.Uid is { } uid && v.Options.UserNames.TryGetValue(uid, out string? user))
             {

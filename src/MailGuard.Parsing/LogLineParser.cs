@@ -39,10 +39,11 @@ public enum LineKind : byte
     Duplicate,
 
     /// <summary>
-    /// Netfilter text in a record that the log says a process wrote, not the kernel (<see cref="LogEnvelope.Origin"/>
-    /// is <see cref="LineOrigin.Process"/>: the journal's <c>_TRANSPORT</c> is not <c>kernel</c>, or the tag carries a
-    /// process ID): a forged LOG line. Never counted as an entry; the writer is in <see cref="LogEnvelope.SenderUid"/>,
-    /// <see cref="LogEnvelope.SenderPid"/> and <see cref="LogEnvelope.SenderCommand"/>.
+    /// A forged LOG line, never counted as an entry: netfilter text in a record that the log says a process wrote, not
+    /// the kernel (<see cref="LogEnvelope.Origin"/> is <see cref="LineOrigin.Process"/>: the journal's <c>_TRANSPORT</c>
+    /// is not <c>kernel</c>, or the tag carries a process ID; the writer is in <see cref="LogEnvelope.SenderUid"/>,
+    /// <see cref="LogEnvelope.SenderPid"/> and <see cref="LogEnvelope.SenderCommand"/>), or text no kernel can print:
+    /// a device name no device can have (<see cref="NetfilterError.InvalidInterface"/>).
     /// </summary>
     Forged,
 }
@@ -223,6 +224,8 @@ public sealed class LogLineParser
                 return LineKind.Other;
             case not NetfilterParseStatus.NotNetfilter when record.Envelope.Origin == LineOrigin.Process:
                 return LineKind.Forged;
+            case NetfilterParseStatus.Malformed when record.Entry.Error == NetfilterError.InvalidInterface:
+                return LineKind.Forged; // a device name no kernel can print: not the kernel's text
             case NetfilterParseStatus.Ebtables:
             case NetfilterParseStatus.Ulogd:
                 return LineKind.LookAlike;

@@ -86,7 +86,7 @@ public class FuzzTests
 
             if (kind == LineKind.Forged)
             {
-                Assert.Equal(LineOrigin.Process, r.Envelope.Origin);
+                Assert.True(r.Envelope.Origin == LineOrigin.Process || r.Entry.Error == NetfilterError.InvalidInterface, $"seed {s_seed}: forged without evidence: {Escaped(input)}");
             }
         }
     }

@@ -8,11 +8,12 @@ namespace MailGuard.Parsing;
 /// process wrote, not the kernel. Forging kernel lines is evidence in itself: a local user trying to hide
 /// its traffic or to put it on another user.
 /// </summary>
-/// <remarks>Grouped by the writer's UID (the journal's trusted <c>_UID</c>); records whose writer is unknown
-/// (a <c>kernel[PID]</c> tag in a text log) form one group. Allocates only for a new writer.</remarks>
+/// <remarks>Grouped by the evidence and the writer's UID (the journal's trusted <c>_UID</c>); records whose writer
+/// the log does not name (a <c>kernel[PID]</c> tag, an impossible device name in a text log) form one group per
+/// evidence. Allocates only for a new writer.</remarks>
 public sealed class ForgedRecords
 {
-    private readonly Dictionary<uint, Writer> _writers = [];
+    private readonly Dictionary<(uint Uid, ForgeryEvidence Evidence), Writer> _writers = [];
     private const uint UnknownUid = uint.MaxValue;
 
     /// <summary>All forged records.</summary>
@@ -24,11 +25,15 @@ public sealed class ForgedRecords
         get
         {
             var list = new List<ForgedRecordWriter>(_writers.Count);
-            foreach ((uint uid, Writer w) in _writers)
+            foreach (((uint uid, ForgeryEvidence evidence), Writer w) in _writers)
             {
                 var claimed = new List<KeyValuePair<uint, long>>(w.ClaimedUids);
                 claimed.Sort(static (a, b) => b.Value != a.Value ? b.Value.CompareTo(a.Value) : a.Key.CompareTo(b.Key));
-                list.Add(new ForgedRecordWriter(uid == UnknownUid ? null : uid, w.Command, w.LastPid, w.Records, w.First, w.Last, claimed, w.WithoutUid));
+                list.Add(new ForgedRecordWriter(uid == UnknownUid ? null : uid, w.Command, w.LastPid, w.Records, w.First, w.Last, claimed, w.WithoutUid)
+                {
+                    Evidence = evidence,
+                    Device = w.Device,
+                });
             }
 
             list.Sort(static (a, b) => b.Records != a.Records ? b.Records.CompareTo(a.Records) : Nullable.Compare(a.Uid, b.Uid));
@@ -42,9 +47,22 @@ public sealed class ForgedRecords
     {
         Count++;
         ref LogEnvelope env = ref record.Envelope;
-        ref Writer? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_writers, env.SenderUid ?? UnknownUid, out _);
-        slot ??= new Writer { Command = env.SenderCommand.IsEmpty ? null : Encoding.UTF8.GetString(env.SenderCommand) };
-        Writer w = slot;
+        ForgeryEvidence evidence = env.Origin != LineOrigin.Process ? ForgeryEvidence.ImpossibleDevice
+            : env.Format == LogFormat.JournalJson ? ForgeryEvidence.JournalTransport
+            : ForgeryEvidence.ProcessIdTag;
+        ref Writer? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_writers, (env.SenderUid ?? UnknownUid, evidence), out bool known);
+        if (!known)
+        {
+            slot = new Writer { Command = env.SenderCommand.IsEmpty ? null : Encoding.UTF8.GetString(env.SenderCommand) };
+            if (evidence == ForgeryEvidence.ImpossibleDevice && record.Entry.ErrorOffset >= 0)
+            {
+                ReadOnlySpan<byte> at = record.Message[record.Entry.ErrorOffset..];
+                int end = at.IndexOf((byte)' ');
+                slot.Device = Encoding.UTF8.GetString(end < 0 ? at : at[..end]);
+            }
+        }
+
+        Writer w = slot!;
         w.Records++;
         w.LastPid = env.SenderPid ?? w.LastPid;
         if (env.Time is { } t)
@@ -69,10 +87,10 @@ public sealed class ForgedRecords
     {
         ArgumentNullException.ThrowIfNull(other);
         Count += other.Count;
-        foreach ((uint uid, Writer theirs) in other._writers)
+        foreach (((uint, ForgeryEvidence) key, Writer theirs) in other._writers)
         {
-            ref Writer? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_writers, uid, out _);
-            Writer mine = slot ??= new Writer { Command = theirs.Command };
+            ref Writer? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_writers, key, out _);
+            Writer mine = slot ??= new Writer { Command = theirs.Command, Device = theirs.Device };
             mine.Records += theirs.Records;
             mine.WithoutUid += theirs.WithoutUid;
             mine.LastPid = theirs.LastPid ?? mine.LastPid;
@@ -92,6 +110,7 @@ public sealed class ForgedRecords
     private sealed class Writer
     {
         public string? Command;
+        public string? Device;
         public uint? LastPid;
         public long Records;
         public long WithoutUid;
@@ -101,13 +120,33 @@ public sealed class ForgedRecords
     }
 }
 
+/// <summary>How a line was found to be forged.</summary>
+public enum ForgeryEvidence
+{
+    /// <summary>The journal recorded that a process wrote it (<c>_TRANSPORT</c> is not <c>kernel</c>), with the writer's UID, PID and command.</summary>
+    JournalTransport = 0,
+
+    /// <summary>Its tag carries a process ID (<c>kernel[4242]:</c>, or an RFC 5424 PROCID), which the kernel's own lines never have.</summary>
+    ProcessIdTag,
+
+    /// <summary>It names a network device no device can have (<see cref="NetfilterError.InvalidInterface"/>): no kernel printed it.</summary>
+    ImpossibleDevice,
+}
+
 /// <summary>One writer of forged LOG lines (see <see cref="ForgedRecords"/>).</summary>
 /// <param name="Uid">The writer's user ID (the journal's <c>_UID</c>), or null when the log does not say.</param>
-/// <param name="Command">The writer's command name (the journal's <c>_COMM</c>, JSON escapes as written), or null.</param>
+/// <param name="Command">The writer's command name (the journal's <c>_COMM</c>), or null; log text: escape it before showing it.</param>
 /// <param name="LastPid">The process ID of its last record, or null.</param>
 /// <param name="Records">How many records it wrote.</param>
 /// <param name="First">The time of its first record, when known.</param>
 /// <param name="Last">The time of its last record, when known.</param>
 /// <param name="ClaimedUids">The <c>UID=</c> values its records claimed, with how often, most first: whom it tried to blame.</param>
 /// <param name="WithoutUid">Its records without <c>UID=</c>.</param>
-public sealed record ForgedRecordWriter(uint? Uid, string? Command, uint? LastPid, long Records, DateTimeOffset? First, DateTimeOffset? Last, IReadOnlyList<KeyValuePair<uint, long>> ClaimedUids, long WithoutUid);
+public sealed record ForgedRecordWriter(uint? Uid, string? Command, uint? LastPid, long Records, DateTimeOffset? First, DateTimeOffset? Last, IReadOnlyList<KeyValuePair<uint, long>> ClaimedUids, long WithoutUid)
+{
+    /// <summary>How its lines were found to be forged.</summary>
+    public ForgeryEvidence Evidence { get; init; }
+
+    /// <summary>For <see cref="ForgeryEvidence.ImpossibleDevice"/>: the first such device name, as written (log text: escape it before showing it).</summary>
+    public string? Device { get; init; }
+}

@@ -15,6 +15,7 @@ internal static class Text
         VerdictClass.RelayAbuse => $"Relay abuse (stolen credentials?) by {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.RetryingClient => $"One client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.Unclear => $"Mail traffic from {v.Culprit!.Label} that fits no known pattern, {Word(v.Confidence)} confidence",
+        VerdictClass.ForgedLog when v.Forged[0].Evidence == ForgeryEvidence.ImpossibleDevice => "Forged kernel log lines: they name a network device no kernel can print",
         VerdictClass.ForgedLog => $"Forged kernel log lines, written by {Writer(v.Forged[0], o)}",
         _ => v.MailAttempts == 0 ? "Nothing suspicious: no outgoing mail traffic was logged" : "Nothing suspicious",
     };
@@ -58,7 +59,7 @@ internal static class Text
         return sb.ToString();
     }
 
-    /// <summary>The forged records: how many, who wrote them, whom they blame.</summary>
+    /// <summary>The forged records: how many, who wrote them or why they cannot be the kernel's, whom they blame.</summary>
     private static void Forgery(StringBuilder sb, SpamVerdict v, VerdictOptions o)
     {
         long records = 0;
@@ -68,17 +69,24 @@ internal static class Text
         }
 
         ForgedRecordWriter top = v.Forged[0];
-        sb.Append(s_ci, $" {records:N0} record{(records == 1 ? "" : "s")} that pose as the kernel's LOG lines {(records == 1 ? "was" : "were")} written by ");
-        sb.Append(top.Records == records ? Writer(top, o) : string.Create(s_ci, $"{Writer(top, o)} ({top.Records:N0}) and {v.Forged.Count - 1:N0} other writer{(v.Forged.Count == 2 ? "" : "s")}"));
+        string others = top.Records == records ? "" : string.Create(s_ci, $" ({top.Records:N0} of them; the others come from {v.Forged.Count - 1:N0} more writer{(v.Forged.Count == 2 ? "" : "s")})");
+        sb.Append(s_ci, $" {records:N0} record{(records == 1 ? "" : "s")} that pose as the kernel's LOG lines ");
+        sb.Append(top.Evidence == ForgeryEvidence.ImpossibleDevice
+            ? string.Create(s_ci, $"name the network device '{top.Device}'{others}, which no device can be called (at most 15 bytes, no '/', ':' or space)")
+            : $"{(records == 1 ? "was" : "were")} written by {Writer(top, o)}{others}");
         if (top.ClaimedUids.Count > 0)
         {
             uint claimed = top.ClaimedUids[0].Key;
             sb.Append(", claiming ").Append(o.UserNames.TryGetValue(claimed, out string? name) ? string.Create(s_ci, $"uid {claimed} ({name})") : string.Create(s_ci, $"uid {claimed}"));
         }
 
-        sb.Append(top.Uid is null
-            ? ": their tag carries a process ID (kernel[PID]:), which the kernel's own lines never have. They are not counted as traffic, and whoever forges the evidence is a suspect."
-            : ": the journal recorded who wrote them. They are not counted as traffic, and whoever forges the evidence is a suspect.");
+        sb.Append(top.Evidence switch
+        {
+            ForgeryEvidence.JournalTransport => ": the journal recorded who wrote them.",
+            ForgeryEvidence.ProcessIdTag => ": their tag carries a process ID (kernel[PID]:), which the kernel's own lines never have.",
+            _ => ": no kernel wrote them; a local user did (or the file is damaged).",
+        });
+        sb.Append(" They are not counted as traffic, and whoever forges the evidence is a suspect.");
     }
 
     /// <summary>The writer of forged records: <c>uid 1001 (alice), command logger, pid 4242</c>.</summary>
@@ -95,7 +103,7 @@ internal static class Text
         }
         else
         {
-            sb.Append("processes"); // a text log names no user, only each line's PID
+            sb.Append(w.Evidence == ForgeryEvidence.ImpossibleDevice ? "an unknown writer" : "processes"); // a text log names no user
         }
 
         if (w.Command is { } command)
@@ -325,28 +333,37 @@ internal static class AdviceFor
         return new Advice($"Find the process of {a.Label}", commands);
     }
 
-    /// <summary>Look at the users who forged kernel log lines (numeric IDs only: nothing from the log reaches the commands).</summary>
+    /// <summary>Look at who forged kernel log lines (numeric IDs; a device name from the log only shell-quoted).</summary>
     private static Advice Forgers(IReadOnlyList<ForgedRecordWriter> forged, VerdictOptions o)
     {
         var commands = new List<string>();
         foreach (ForgedRecordWriter w in forged)
         {
-            if (w.Uid is { } uid && commands.Count < 6)
+            if (commands.Count >= 6)
+            {
+                break;
+            }
+
+            if (w.Uid is { } uid)
             {
                 commands.Add(string.Create(CultureInfo.InvariantCulture, $"journalctl _UID={uid} SYSLOG_IDENTIFIER=kernel -o verbose | head -n 40   # the forged records"));
                 commands.Add(string.Create(CultureInfo.InvariantCulture, $"ps -o pid,lstart,cmd -u {uid}"));
             }
+            else if (w.Evidence == ForgeryEvidence.ImpossibleDevice && w.Device is { } device)
+            {
+                commands.Add($"grep -n -F -e {ShellWord.Quote(device)} /var/log/kern.log* /var/log/syslog* /var/log/messages* 2>/dev/null | head   # when they were written");
+            }
+            else if (w.Evidence == ForgeryEvidence.ProcessIdTag)
+            {
+                commands.Add("journalctl SYSLOG_IDENTIFIER=kernel _TRANSPORT=syslog -o verbose | head -n 40   # who wrote them (_UID, _PID, _COMM)");
+            }
         }
 
-        if (commands.Count == 0)
-        {
-            commands.Add("journalctl SYSLOG_IDENTIFIER=kernel _TRANSPORT=syslog -o verbose | head -n 40   # who wrote them (_UID, _PID, _COMM)");
-        }
-
-        commands.Add("# read the kernel's own records only: journalctl -k, or -o json (mgscan checks _TRANSPORT)");
-        return forged[0].Uid is null
-            ? new Advice("Find who forged kernel log lines (the journal records the writer of each)", commands)
-            : new Advice($"Find out why {Text.Writer(forged[0], o)} forged kernel log lines", commands);
+        commands.Add("# read the kernel's own records only: journalctl -k, or -o json (mgscan checks _TRANSPORT); docs/verdict.md shows an rsyslog filter");
+        ForgedRecordWriter top = forged[0];
+        return top.Uid is null
+            ? new Advice(top.Evidence == ForgeryEvidence.ImpossibleDevice ? "Find who wrote kernel log lines no kernel can print" : "Find who forged kernel log lines (the journal records the writer of each)", commands)
+            : new Advice($"Find out why {Text.Writer(top, o)} forged kernel log lines", commands);
     }
 
     private static Advice Persist(LinuxFamily family) => family switch

@@ -26,6 +26,7 @@ public sealed class EnvelopeParser
     private TimestampFlags _lastStampFlags;
     private const int Rfc3164StampLength = 16;
     private byte[] _scratch = new byte[1024];
+    private readonly byte[] _command = new byte[96]; // an escaped _COMM, decoded
 
     /// <summary>Creates a parser.</summary>
     /// <param name="options">Year inference and time zone settings; defaults when null.</param>
@@ -958,7 +959,11 @@ public sealed class EnvelopeParser
                 }
                 else if (reader.TokenType == JsonTokenType.String && name.SequenceEqual("_COMM"u8))
                 {
-                    env.SenderCommand = json.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length); // as written, escapes and all
+                    // Escaped (a process can name itself with any bytes): decoded into a buffer of its own, as the kernel
+                    // keeps a command name to 15 bytes; a longer one is not what journald wrote, and is kept as written.
+                    env.SenderCommand = reader.ValueSpan.Length <= _command.Length
+                        ? _command.AsSpan(0, reader.CopyString(_command)) // throws on an escape that is not text
+                        : json.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
                 }
                 else
                 {

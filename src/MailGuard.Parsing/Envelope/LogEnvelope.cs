@@ -157,6 +157,6 @@ public ref struct LogEnvelope
     /// <summary>The process ID that wrote the record (the journal's <c>_PID</c>, or the <c>[PID]</c> of a syslog tag), when known.</summary>
     public uint? SenderPid { get; internal set; }
 
-    /// <summary>The command name of the process that wrote the record (the journal's <c>_COMM</c>), when known; JSON escapes are kept as written.</summary>
+    /// <summary>The command name of the process that wrote the record (the journal's <c>_COMM</c>, decoded), when known.</summary>
     public ReadOnlySpan<byte> SenderCommand { get; internal set; }
 }
