@@ -151,8 +151,39 @@ public sealed partial class AdviceShellTests
 
             // No UID: the source address, and the --log-uid advice.
             yield return SpamVerdict.Analyze(Direct(uid: null), new VerdictOptions { Family = family });
+
+            // Forged records: a writer's command named so (journal), and a device no kernel can print named so.
+            yield return SpamVerdict.Analyze(Forged(name), new VerdictOptions { UserNames = names, Family = family });
+            yield return SpamVerdict.Analyze(Forged(name, beside: Direct(uid: 1002)), new VerdictOptions { UserNames = names, Family = family });
         }
     }
+
+    /// <summary>Forged records: a journal record whose writer's command is <paramref name="name"/>, and a kernel line whose device is (when no device can be called so).</summary>
+    private static TrafficStats Forged(string name, TrafficStats? beside = null)
+    {
+        TrafficStats stats = beside ?? new TrafficStats();
+        var parser = new LogLineParser();
+        const string Body = "IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=203.0.113.9 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40001 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=107 GID=113 ";
+        var lines = new List<byte[]>
+        {
+            Encoding.UTF8.GetBytes("{\"_TRANSPORT\":\"syslog\",\"_UID\":\"1005\",\"_COMM\":" + System.Text.Json.JsonSerializer.Serialize(name, Json.Default.String) + ",\"SYSLOG_IDENTIFIER\":\"kernel\",\"MESSAGE\":\"" + Body + "\"}"),
+        };
+        if (!ParserKeeps(name) && name.IndexOfAny([' ', '\n', '\r']) < 0)
+        {
+            lines.Add(Encoding.UTF8.GetBytes("Nov 23 02:14:07 vps kernel: " + Body.Replace("OUT=eth0", "OUT=" + name, StringComparison.Ordinal)));
+        }
+
+        foreach (byte[] line in lines)
+        {
+            Assert.Equal(LineKind.Forged, parser.Parse(line, out LogRecord r));
+            stats.Forged.Add(ref r);
+        }
+
+        return stats;
+    }
+
+    [System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+    private sealed partial class Json : System.Text.Json.Serialization.JsonSerializerContext;
 
     private static bool ParserKeeps(string name) =>
         Encoding.UTF8.GetByteCount(name) <= 15 && name.IndexOfAny(['/', ':', ' ', '\t', '\n', '\r', '\v', '\f']) < 0 && name is not ("." or "..") && !name.Contains("IN=", StringComparison.Ordinal);
