@@ -265,6 +265,21 @@ public class SpamVerdictTests
     }
 
     [Fact]
+    public void Verdict_LowRateBehindAnInterfaceNoSystemWouldName_IsNoAllClear()
+    {
+        var log = new Log(); // 18 attempts from 3 clients: a low rate, but the name says the lines may be forged
+        for (int i = 0; i < 18; i++)
+        {
+            log.Attempt(Start.AddMinutes(i * 2), null, string.Create(CultureInfo.InvariantCulture, $"10.8.0.{2 + (i % 3)}"), Dst(i), 25, inIf: "x;id>P;#");
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(log.Stats());
+        Assert.Equal(VerdictClass.NothingSuspicious, v.Class);
+        Assert.Equal("A low rate of mail traffic from 3 forwarded clients behind suspicious interface 'x;id>P;#': check these lines first", v.Headline);
+        Assert.Contains("these lines may be forged", v.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Verdict_ForwardedFromAnInterfaceNoSystemWouldName_IsFlaggedAndOffersNoBlock()
     {
         // Issue 11: 60 forged lines made "x;id>/tmp/PWNED;#" the culprit, and the advice printed it raw in iptables,
