@@ -13,7 +13,7 @@ public class EnvelopeBench
     private readonly EnvelopeParser _parser = new(new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero) });
     private byte[] _line = [];
 
-    public static IEnumerable<string> Formats => ["traditional", "rfc3339", "rfc5424", "journal-json", "dmesg", "kmsg"];
+    public static IEnumerable<string> Formats => ["traditional", "rfc3339", "rfc5424", "journal-json", "dmesg", "kmsg", "short-delta", "central"];
 
     /// <summary>The wrapper of the line.</summary>
     [ParamsSource(nameof(Formats))]
@@ -30,6 +30,8 @@ public class EnvelopeBench
             "journal-json" => "{\"__REALTIME_TIMESTAMP\":\"1795461831155181\",\"_HOSTNAME\":\"vps01\",\"SYSLOG_IDENTIFIER\":\"kernel\",\"MESSAGE\":\"" + Body + "\"}",
             "dmesg" => "[  620.155126] " + Body,
             "kmsg" => "4,1234,620155126,-;" + Body,
+            "short-delta" => "[  620.155126 <    0.003871 >] vps01 kernel: " + Body,
+            "central" => "Nov 23 19:23:51 vps01 kernel " + Body,
             _ => "Nov 23 19:23:51 vps01 kernel: [  620.155126] " + Body,
         });
     }

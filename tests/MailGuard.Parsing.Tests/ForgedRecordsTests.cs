@@ -24,6 +24,8 @@ public class ForgedRecordsTests
     [InlineData("<4>1 2026-12-07T02:20:06+00:00 vps01 kernel 4242 - - " + Entry, LineOrigin.Process, LineKind.Forged)] // RFC 5424 PROCID
     [InlineData("<4>1 2026-12-07T02:20:06+00:00 vps01 kernel - - - " + Entry, LineOrigin.Unverified, LineKind.Entry)]
     [InlineData("[  619.411321] " + Entry, LineOrigin.Unverified, LineKind.Entry)]
+    [InlineData("Dec  7 03:23:49 vm kernel[4242] " + Entry, LineOrigin.Process, LineKind.Forged)] // a central rsyslog writing an RFC 5424 record with a PROCID: APP-NAME[PROCID], no colon
+    [InlineData("Dec  7 03:23:49 vm kernel " + Entry, LineOrigin.Unverified, LineKind.Entry)]
     public void Parse_RecordsWriter_TellsOriginAndForgery(string line, LineOrigin origin, LineKind kind)
     {
         Assert.Equal(kind, Parse(line, out LogRecord r));

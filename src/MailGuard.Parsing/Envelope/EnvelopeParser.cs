@@ -593,10 +593,15 @@ public sealed class EnvelopeParser
             return;
         }
 
-        if (TryUptime(line, out TimeSpan up, out int after))
+        if (TryUptime(line, out TimeSpan up, out int after, out bool delta))
         {
             env.Uptime = up;
             ReadOnlySpan<byte> rest = line[after..];
+            if (delta)
+            {
+                ParseHostTag(rest, ref env, LogFormat.JournalShortDelta);
+                return;
+            }
 
             // journalctl short-monotonic: "[1840802.579931] host kernel: msg"
             int sp = rest.IndexOf((byte)' ');
@@ -636,10 +641,18 @@ public sealed class EnvelopeParser
     }
 
     /// <summary><c>[  123.456789]</c> plus an optional space; also skips a <c>[T1234]</c> caller id.</summary>
-    private static bool TryUptime(ReadOnlySpan<byte> s, out TimeSpan uptime, out int after)
+    private static bool TryUptime(ReadOnlySpan<byte> s, out TimeSpan uptime, out int after) => TryUptime(s, out uptime, out after, out _);
+
+    /// <summary>
+    /// <c>[  123.456789]</c> plus an optional space; also skips a <c>[T1234]</c> caller id. <paramref name="delta"/>: the
+    /// stamp has journalctl short-delta's time since the previous line (<c>[ 4326.833849 &lt;    1.012691 &gt;]</c>, <c>*&gt;</c>
+    /// where the boot changed), or its padding where there is no previous line (<c>[ 4325.821158                ]</c>).
+    /// </summary>
+    private static bool TryUptime(ReadOnlySpan<byte> s, out TimeSpan uptime, out int after, out bool delta)
     {
         uptime = default;
         after = 0;
+        delta = false;
         int i = 1;
         while (i < s.Length && s[i] == (byte)' ')
         {
@@ -647,7 +660,7 @@ public sealed class EnvelopeParser
         }
 
         int n = Utf8Number.ParseUInt64(s[i..], out ulong seconds);
-        if (n == 0 || seconds > 1UL << 40)
+        if (n == 0 || seconds >= 100_000_000_000UL) // over 3,000 years: not an uptime, and its ticks would overflow
         {
             return false;
         }
@@ -670,11 +683,17 @@ public sealed class EnvelopeParser
             i++;
         }
 
-        // journalctl short-delta pads the stamp on the right: "[1840802.579931                ]"
+        // journalctl short-delta: "[1840802.579931 <    0.003871 >]", on its first line "[1840802.579931                ]"
         int digitsEnd = i;
         while (i < s.Length && s[i] == (byte)' ')
         {
             i++;
+        }
+
+        delta = i > digitsEnd;
+        if (delta && i < s.Length && s[i] == (byte)'<' && !TrySkipDelta(s, ref i))
+        {
+            return false;
         }
 
         if (digitsEnd == f0 || i >= s.Length || s[i] != (byte)']')
@@ -714,6 +733,37 @@ public sealed class EnvelopeParser
 
         uptime = TimeSpan.FromTicks(((long)seconds * TimeSpan.TicksPerSecond) + (micro * 10));
         after = i;
+        return true;
+    }
+
+    /// <summary>journalctl short-delta's <c>&lt;    0.003871 &gt;</c> or <c>&lt;    0.003871*&gt;</c> at <paramref name="i"/>; on success <paramref name="i"/> is just after it.</summary>
+    private static bool TrySkipDelta(ReadOnlySpan<byte> s, ref int i)
+    {
+        int j = i + 1;
+        while (j < s.Length && s[j] == (byte)' ')
+        {
+            j++;
+        }
+
+        int n = Utf8Number.ParseUInt64(s[j..], out _);
+        j += n;
+        if (n == 0 || j >= s.Length || s[j] != (byte)'.')
+        {
+            return false;
+        }
+
+        int f0 = ++j;
+        while (j < s.Length && IsDigit(s[j]))
+        {
+            j++;
+        }
+
+        if (j == f0 || j + 1 >= s.Length || (s[j] != (byte)' ' && s[j] != (byte)'*') || s[j + 1] != (byte)'>')
+        {
+            return false;
+        }
+
+        i = j + 2;
         return true;
     }
 
@@ -1046,6 +1096,16 @@ public sealed class EnvelopeParser
             rest = rest[(sp2 + 1)..];
             sp2 = rest.IndexOf((byte)' ');
             t2 = sp2 < 0 ? rest : rest[..sp2];
+        }
+
+        // The kernel's tag without its colon: rsyslog writing an RFC 5424 message it received (a central server) takes
+        // %syslogtag% to be APP-NAME, or APP-NAME[PROCID] (tryEmulateTAG, runtime/msg.c): "host kernel IPTABLES …".
+        if (sp2 > 0 && (t2.SequenceEqual("kernel"u8) || (t2.StartsWith("kernel["u8) && IsTagName(t2))))
+        {
+            env.Tag = t2;
+            MarkKernelPid(t2[6..], ref env);
+            SetKernelMessage(rest[(sp2 + 1)..], ref env, true);
+            return;
         }
 
         if (t2.SequenceEqual("[kernel]"u8))

@@ -44,6 +44,12 @@ public enum LogFormat : byte
 
     /// <summary><c>/dev/kmsg</c> records: <c>4,511,719221538,-;msg</c>.</summary>
     Kmsg,
+
+    /// <summary>
+    /// journalctl <c>short-delta</c>: <c>[ 4326.833849 &lt;    1.012691 &gt;] host kernel: msg</c> (<c>*&gt;</c> where the
+    /// boot changed), and on its first line the stamp alone, padded: <c>[ 4325.821158                ] host kernel: msg</c>.
+    /// </summary>
+    JournalShortDelta,
 }
 
 /// <summary>What a line is, beyond its format.</summary>
