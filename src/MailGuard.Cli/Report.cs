@@ -74,14 +74,7 @@ internal static class Report
     {
         var ci = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(ci, $"{t.Entries:N0} blocked connection entries in {t.Lines:N0} lines ({t.Bytes / 1048576.0:N1} MiB)"));
-        if (s.All.First is { } first && s.All.Last is { } last)
-        {
-            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {s.All.DistinctDestinations:N0} different destinations"));
-            if (s.Timeline.PeakMinute is { } peak)
-            {
-                w.WriteLine(string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
-            }
-        }
+        TimeRange(w, s);
 
         Section(w, "Local users (UID)", s.Uids.Top(top), k => names.TryGetValue(k, out string? n) ? string.Create(ci, $"{k} ({n})") : k.ToString(ci), s.All.Count, s.WithoutUid.Count > 0 ? ("no UID", s.WithoutUid) : null);
         Section(w, "Destination ports", s.Ports.Top(top), k => PortName(k), s.All.Count, null);
@@ -94,6 +87,50 @@ internal static class Report
             w.WriteLine(skipped[2..].Replace("not counted", "Not counted", StringComparison.Ordinal));
         }
     }
+
+    /// <summary>
+    /// "from … to …" and the busiest minute, on the clock with the busiest minute (Timeline.PeakClock): the wall clock, or the time since
+    /// boot when the lines give no other ("boot +1h15m02s"); the entries on neither are told, never given a rate.
+    /// </summary>
+    private static void TimeRange(TextWriter w, TrafficStats s)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        Timeline timeline = s.Timeline;
+        ClockKind clock = timeline.PeakClock;
+        long dests = s.All.DistinctDestinations;
+        if (clock == ClockKind.WallClock && s.All.First is { } first && s.All.Last is { } last)
+        {
+            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {dests:N0} different destinations"));
+            if (timeline.PeakMinute is { } peak)
+            {
+                w.WriteLine(string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
+            }
+        }
+        else if (clock == ClockKind.Uptime && s.All.FirstUptime is { } up0 && s.All.LastUptime is { } up1)
+        {
+            w.WriteLine(string.Create(ci, $"from {BootTime.Format(up0, seconds: true)} to {BootTime.Format(up1, seconds: true)}, {dests:N0} different destinations"));
+            w.WriteLine("(times since boot: the lines give no wall-clock time)");
+            if (timeline.SinceBoot?.PeakMinute is { } peak)
+            {
+                w.WriteLine(string.Create(ci, $"busiest minute: {BootTime.Format(peak.SinceBoot)} with {peak.Count:N0} entries"));
+            }
+        }
+        else
+        {
+            w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {dests:N0} different destinations"));
+            return;
+        }
+
+        long offClock = timeline.WithoutTime + (clock == ClockKind.WallClock ? timeline.SinceBoot?.Count ?? 0 : timeline.Count);
+        if (offClock > 0)
+        {
+            w.WriteLine(string.Create(ci, $"{offClock:N0} entries not in these figures: {(timeline.WithoutTime == offClock ? "their lines carry no time" : clock == ClockKind.WallClock ? "no wall-clock time" : "no time since boot")}"));
+        }
+    }
+
+    /// <summary>A time since boot in a table column: +1:15:02, +12:15:02, +3d02:14.</summary>
+    private static string Since(TimeSpan t) =>
+        t.Days > 0 ? string.Create(CultureInfo.InvariantCulture, $"+{t.Days}d{t.Hours:00}:{t.Minutes:00}") : string.Create(CultureInfo.InvariantCulture, $"+{t.Hours}:{t.Minutes:00}:{t.Seconds:00}");
 
     private static void Section<TKey>(TextWriter w, string title, IReadOnlyList<KeyValuePair<TKey, KeyStat>> rows, Func<TKey, string> name, long total, (string Name, KeyStat Stat)? extra)
         where TKey : notnull
@@ -123,7 +160,7 @@ internal static class Report
         var ci = CultureInfo.InvariantCulture;
         string k = TerminalText.Fit(key, 28);
         double share = total == 0 ? 0 : 100.0 * stat.Count / total;
-        w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? "-",-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? "-",-8}"));
+        w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? (stat.FirstUptime is { } f ? Since(f) : "-"),-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? (stat.LastUptime is { } l ? Since(l) : "-"),-8}"));
     }
 
     public static void Json(Stream output, TrafficStats s, ScanTotals t, int top, SpamVerdict verdict)
@@ -149,6 +186,8 @@ internal static class Report
         j.WriteNumber("distinct_destinations", s.All.DistinctDestinations);
         Time(j, "first", s.All.First);
         Time(j, "last", s.All.Last);
+        SinceBoot(j, "first_since_boot_seconds", s.All.FirstUptime);
+        SinceBoot(j, "last_since_boot_seconds", s.All.LastUptime);
         j.WriteEndObject();
         VerdictReport.Json(j, verdict);
         Array(j, "destinations", s.Destinations.Top(top), (w, k) => w.WriteString("key", k.ToString()), null);
@@ -195,29 +234,67 @@ internal static class Report
             j.WriteNumber("distinct_destinations", st.DistinctDestinations);
             Time(j, "first", st.First);
             Time(j, "last", st.Last);
+            if (st.FirstUptime is not null)
+            {
+                SinceBoot(j, "first_since_boot_seconds", st.FirstUptime);
+                SinceBoot(j, "last_since_boot_seconds", st.LastUptime);
+            }
+
             j.WriteEndObject();
         }
 
         j.WriteEndArray();
     }
 
-    private static void TimelineJson(Utf8JsonWriter j, Timeline timeline)
+    private static void TimelineJson(Utf8JsonWriter j, Timeline all)
     {
-        TimeSpan width = timeline.SuggestWidth(60);
+        ClockKind clock = all.PeakClock;
+        Timeline? timeline = all.On(clock);
+        TimeSpan width = timeline?.SuggestWidth(60) ?? TimeSpan.FromMinutes(1);
         j.WriteStartObject("timeline");
+        j.WriteString("clock", ClockName(clock));
         j.WriteNumber("bucket_seconds", (long)width.TotalSeconds);
-        j.WriteNumber("without_time", timeline.WithoutTime);
+        j.WriteNumber("without_time", all.WithoutTime + all.Count + (all.SinceBoot?.Count ?? 0) - (timeline?.Count ?? 0));
         j.WriteStartArray("buckets");
-        foreach (TimeBucket b in timeline.Buckets(width))
+        foreach (TimeBucket b in timeline?.Buckets(width) ?? [])
         {
             j.WriteStartObject();
-            j.WriteString("start", b.Start);
+            if (clock == ClockKind.Uptime)
+            {
+                j.WriteNumber("since_boot_seconds", (long)b.SinceBoot.TotalSeconds);
+            }
+            else
+            {
+                j.WriteString("start", b.Start);
+            }
+
             j.WriteNumber("count", b.Count);
             j.WriteEndObject();
         }
 
         j.WriteEndArray();
         j.WriteEndObject();
+    }
+
+    /// <summary>The JSON name of a clock: wall-clock, uptime, none.</summary>
+    public static string ClockName(ClockKind clock) => clock switch
+    {
+        ClockKind.WallClock => "wall-clock",
+        ClockKind.Uptime => "uptime",
+        _ => "none",
+    };
+
+    /// <summary>A time since boot in seconds (to the microsecond), or null.</summary>
+    public static void SinceBoot(Utf8JsonWriter j, string name, TimeSpan? t)
+    {
+        if (t is { } v)
+        {
+            j.WriteNumber(name, Math.Round(v.TotalSeconds, 6));
+        }
+        else
+        {
+            j.WriteNull(name);
+        }
     }
 
     private static void Time(Utf8JsonWriter j, string name, DateTimeOffset? t)

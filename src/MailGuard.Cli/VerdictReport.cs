@@ -55,7 +55,7 @@ internal static class VerdictReport
     private static List<(string Label, IReadOnlyList<TimeBucket> Buckets)> Series(SpamVerdict v)
     {
         var series = new List<(string, IReadOnlyList<TimeBucket>)>();
-        if (v.Culprit is null || v.All.AttemptTimeline is not { Count: > 0 } all || all.FirstMinuteWithAtLeast(1) is not { } from)
+        if (v.Culprit is null || v.All.AttemptTimeline?.On(v.Clock) is not { Count: > 0 } all || all.FirstMinuteWithAtLeast(1) is not { } from)
         {
             return series;
         }
@@ -64,9 +64,9 @@ internal static class VerdictReport
         IReadOnlyList<TimeBucket> total = all.Buckets(width);
         DateTimeOffset to = total[^1].Start;
         series.Add(("all", total));
-        foreach (Actor a in v.Actors.Where(a => a.MailAttempts > 0 && a.Stat.AttemptTimeline is { Count: > 0 }).Take(3))
+        foreach (Actor a in v.Actors.Where(a => a.MailAttempts > 0 && a.Stat.AttemptTimeline?.On(v.Clock) is { Count: > 0 }).Take(3))
         {
-            series.Add((a.Label, a.Stat.AttemptTimeline!.Buckets(width, from, to)));
+            series.Add((a.Label, a.Stat.AttemptTimeline!.On(v.Clock)!.Buckets(width, from, to)));
         }
 
         return series;
@@ -80,7 +80,7 @@ internal static class VerdictReport
     {
         const string Bars = " ▁▂▃▄▅▆▇█";
         IReadOnlyList<TimeBucket> axis = series[0].Buckets;
-        TimeSpan width = axis.Count > 1 ? axis[1].Start - axis[0].Start : v.All.AttemptTimeline!.SuggestWidth(ChartColumns);
+        TimeSpan width = axis.Count > 1 ? axis[1].Start - axis[0].Start : v.All.AttemptTimeline!.On(v.Clock)!.SuggestWidth(ChartColumns);
         w.WriteLine(string.Create(s_ci, $"Attempts over time (a mark per {Duration(width)}; each line scaled to its own peak)"));
         foreach ((string label, IReadOnlyList<TimeBucket> buckets) in series)
         {
@@ -94,16 +94,17 @@ internal static class VerdictReport
             w.WriteLine(bar.ToString().TrimEnd());
         }
 
-        string first = axis[0].Start.ToString("HH:mm", s_ci);
-        string last = (axis[^1].Start + width).ToString("HH:mm", s_ci);
+        bool boot = v.Clock == ClockKind.Uptime; // the axis counts from boot: "boot +1h15m … +1h17m"
+        string first = boot ? BootTime.Format(axis[0].SinceBoot) : axis[0].Start.ToString("HH:mm", s_ci);
+        string last = boot ? BootTime.Format(axis[^1].SinceBoot + width)[5..] : (axis[^1].Start + width).ToString("HH:mm", s_ci);
         w.WriteLine(new string(' ', ChartLabel) + first + new string(' ', Math.Max(1, axis.Count - first.Length - last.Length)) + last);
-        if (v.BurstStart is { } burst)
+        if ((v.BurstStart ?? (v.BurstSinceBoot is { } sinceBoot ? new DateTimeOffset(sinceBoot.Ticks, TimeSpan.Zero) : null)) is { } burst)
         {
             for (int i = 0; i < axis.Count; i++)
             {
                 if (burst >= axis[i].Start && burst < axis[i].Start + width)
                 {
-                    string mark = "^ burst from " + burst.ToString("yyyy-MM-dd HH:mm", s_ci);
+                    string mark = "^ burst from " + (boot ? BootTime.Format(burst - DateTimeOffset.MinValue) : burst.ToString("yyyy-MM-dd HH:mm", s_ci));
                     int at = ChartLabel + i;
                     w.WriteLine(at + mark.Length <= Width ? new string(' ', at) + mark : new string(' ', Math.Max(0, at - mark.Length + 1)) + mark[2..] + " ^");
                     break;
@@ -130,7 +131,7 @@ internal static class VerdictReport
             }
 
             string label = TerminalText.Fit(a.Label, 26);
-            w.WriteLine(string.Create(s_ci, $"  {label,-26} {a.MailAttempts,8:N0} {a.Share * 100,4:0}% {a.Stat.DistinctDestinations,6:N0} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {a.PeakMinute?.Count ?? 0,8:N0}"));
+            w.WriteLine(string.Create(s_ci, $"  {label,-26} {a.MailAttempts,8:N0} {a.Share * 100,4:0}% {a.Stat.DistinctDestinations,6:N0} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {(a.PeakMinute is { } peak ? peak.Count.ToString("N0", s_ci) : "-"),8}"));
         }
 
         if (v.MailPackets != v.MailAttempts)
@@ -149,6 +150,7 @@ internal static class VerdictReport
         j.WriteBoolean("uid_logged", v.UidLogged);
         j.WriteNumber("mail_attempts", v.MailAttempts);
         j.WriteNumber("mail_packets", v.MailPackets);
+        j.WriteString("clock", Report.ClockName(v.Clock));
         if (v.BurstStart is { } burst)
         {
             j.WriteString("burst_start", burst);
@@ -157,6 +159,8 @@ internal static class VerdictReport
         {
             j.WriteNull("burst_start");
         }
+
+        Report.SinceBoot(j, "burst_since_boot_seconds", v.BurstSinceBoot);
 
         if (v.Culprit is { } c)
         {
@@ -233,8 +237,10 @@ internal static class VerdictReport
         {
             IReadOnlyList<TimeBucket> axis = series[0].Buckets;
             j.WriteStartObject("timeline");
-            j.WriteNumber("bucket_seconds", (long)(axis.Count > 1 ? (axis[1].Start - axis[0].Start).TotalSeconds : v.All.AttemptTimeline!.SuggestWidth(ChartColumns).TotalSeconds));
-            j.WriteString("start", axis[0].Start);
+            j.WriteString("clock", Report.ClockName(v.Clock));
+            j.WriteNumber("bucket_seconds", (long)(axis.Count > 1 ? (axis[1].Start - axis[0].Start).TotalSeconds : v.All.AttemptTimeline!.On(v.Clock)!.SuggestWidth(ChartColumns).TotalSeconds));
+            WriteTime(j, "start", v.Clock == ClockKind.WallClock ? axis[0].Start : null);
+            Report.SinceBoot(j, "start_since_boot_seconds", v.Clock == ClockKind.Uptime ? axis[0].SinceBoot : null);
             j.WriteStartArray("series");
             foreach ((string label, IReadOnlyList<TimeBucket> buckets) in series)
             {
@@ -317,8 +323,21 @@ internal static class VerdictReport
         j.WriteEndObject();
         WriteTime(j, "first", a.Stat.First);
         WriteTime(j, "last", a.Stat.Last);
-        j.WriteNumber("peak_attempts_per_minute", a.PeakMinute?.Count ?? 0);
-        WriteTime(j, "peak_minute", a.PeakMinute?.Start);
+        Report.SinceBoot(j, "first_since_boot_seconds", a.Stat.FirstUptime);
+        Report.SinceBoot(j, "last_since_boot_seconds", a.Stat.LastUptime);
+        j.WriteString("rate_clock", Report.ClockName(a.RateClock));
+        if (a.PeakMinute is { } peak)
+        {
+            j.WriteNumber("peak_attempts_per_minute", peak.Count);
+        }
+        else
+        {
+            j.WriteNull("peak_attempts_per_minute"); // no attempt had a time: the rate is unknown, not 0
+        }
+
+        WriteTime(j, "peak_minute", a.RateClock == ClockKind.WallClock ? a.PeakMinute?.Start : null);
+        Report.SinceBoot(j, "peak_minute_since_boot_seconds", a.RateClock == ClockKind.Uptime ? a.PeakMinute?.SinceBoot : null);
+        j.WriteNumber("attempts_off_clock", a.AttemptsOffClock);
         j.WriteEndObject();
     }
 

@@ -117,4 +117,33 @@ public class SampleLogTests
         var listed = want.GetProperty("tcp_out_dst_list").EnumerateArray().Select(e => NetAddress.TryParse(e.GetString(), out NetAddress a) ? a : default).ToHashSet();
         Assert.Equal(listed.OrderBy(a => a), dsts.OrderBy(a => a));
     }
+
+    /// <summary>
+    /// The busiest minute on the clock the lines give: the wall clock, or for dmesg, /dev/kmsg and journalctl
+    /// short-monotonic/short-delta the kernel's time since boot (these had no timeline at all before: "peak 0/min").
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Timeline_SampleLog_PeakMinuteOnTheClockTheLinesGive(string file)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Repo.Samples, "expected.json")));
+        JsonElement want = doc.RootElement.GetProperty(file);
+        var stats = new TrafficStats();
+        var parser = new LogLineParser(new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 12, 8, 0, 0, 0, TimeSpan.Zero) } });
+        foreach (byte[] line in Repo.Lines(Path.Combine(Repo.Samples, file)))
+        {
+            if (parser.Parse(line, out LogRecord r) == LineKind.Entry)
+            {
+                stats.Add(ref r);
+            }
+        }
+
+        Timeline timeline = stats.Timeline;
+        string clock = timeline.PeakClock switch { ClockKind.WallClock => "wall-clock", ClockKind.Uptime => "uptime", _ => "none" };
+        Assert.Equal(want.GetProperty("clock").GetString(), clock);
+        JsonElement peak = want.GetProperty("tcp_out_peak_minute");
+        Assert.Equal(peak.ValueKind == JsonValueKind.Null ? null : peak.GetInt64(), timeline.On(timeline.PeakClock)?.PeakMinute?.Count);
+        Assert.Equal(clock == "none" ? stats.All.Count : 0, timeline.WithoutTime);
+        Assert.Equal(clock == "uptime" ? stats.All.Count : 0, timeline.SinceBoot?.Count ?? 0);
+    }
 }

@@ -119,6 +119,14 @@ public sealed class DestinationStats
         r.Attempts += attempts;
         if (time.HasTime)
         {
+            if (r.FirstOffset == UptimeMark)
+            {
+                // times since boot so far: a wall-clock time replaces them (the report shows one clock per row)
+                r.First = long.MaxValue;
+                r.Last = long.MinValue;
+                r.FirstOffset = r.LastOffset = 0;
+            }
+
             if (time.Ticks < r.First)
             {
                 r.First = time.Ticks;
@@ -130,6 +138,13 @@ public sealed class DestinationStats
                 r.Last = time.Ticks;
                 r.LastOffset = (short)time.Offset.TotalMinutes;
             }
+        }
+        else if (time.HasUptime && (r.FirstOffset == UptimeMark || r.First == long.MaxValue))
+        {
+            // no wall-clock time for this destination (yet): its times since boot
+            r.First = Math.Min(r.First, time.Uptime);
+            r.Last = Math.Max(r.Last, time.Uptime);
+            r.FirstOffset = r.LastOffset = UptimeMark;
         }
 
         return id;
@@ -146,16 +161,27 @@ public sealed class DestinationStats
             ref Record r = ref _records[id];
             r.Count += theirs.Count;
             r.Attempts += theirs.Attempts;
-            if (theirs.First < r.First)
+            if (theirs.First != long.MaxValue && r.First != long.MaxValue && (theirs.FirstOffset == UptimeMark) != (r.FirstOffset == UptimeMark))
             {
-                r.First = theirs.First;
-                r.FirstOffset = theirs.FirstOffset;
+                // one clock per destination: the wall clock wins
+                if (r.FirstOffset == UptimeMark)
+                {
+                    (r.First, r.FirstOffset, r.Last, r.LastOffset) = (theirs.First, theirs.FirstOffset, theirs.Last, theirs.LastOffset);
+                }
             }
-
-            if (theirs.Last > r.Last)
+            else
             {
-                r.Last = theirs.Last;
-                r.LastOffset = theirs.LastOffset;
+                if (theirs.First < r.First)
+                {
+                    r.First = theirs.First;
+                    r.FirstOffset = theirs.FirstOffset;
+                }
+
+                if (theirs.Last > r.Last)
+                {
+                    r.Last = theirs.Last;
+                    r.LastOffset = theirs.LastOffset;
+                }
             }
 
             ids[o] = id;
@@ -168,7 +194,7 @@ public sealed class DestinationStats
     {
         ref Record r = ref _records[id];
         var stat = new KeyStat();
-        stat.Load(r.Count, r.Attempts, r.First, r.FirstOffset, r.Last, r.LastOffset);
+        stat.Load(r.Count, r.Attempts, r.First, r.FirstOffset, r.Last, r.LastOffset, r.FirstOffset == UptimeMark);
         return stat;
     }
 
@@ -238,13 +264,16 @@ public sealed class DestinationStats
         _index[i] = (hash & 0xFFFF_FFFF_0000_0000UL) | (uint)(id + 1);
     }
 
+    /// <summary>In <see cref="Record.FirstOffset"/> and <see cref="Record.LastOffset"/>: First and Last are times since boot (no UTC offset is this far out).</summary>
+    private const short UptimeMark = short.MinValue;
+
     /// <summary>One destination: 64 bytes, one cache line.</summary>
     private struct Record
     {
         public NetAddress Address;
         public long Count;
         public long Attempts;
-        public long First; // UTC ticks
+        public long First; // UTC ticks; ticks since boot when the offsets are UptimeMark
         public long Last;
         public short FirstOffset; // minutes
         public short LastOffset;

@@ -63,19 +63,34 @@ public sealed class KeyStat
     /// <summary>The latest time seen.</summary>
     public DateTimeOffset? Last => _last == long.MinValue ? null : new DateTimeOffset(_last + _lastOffset.Ticks, _lastOffset);
 
+    /// <summary>The earliest kernel time since boot among the entries whose lines gave no wall-clock time (<see cref="ClockKind.Uptime"/>), or null.</summary>
+    public TimeSpan? FirstUptime => _firstUptime == long.MaxValue ? null : TimeSpan.FromTicks(_firstUptime);
+
+    /// <summary>The latest kernel time since boot among the entries whose lines gave no wall-clock time, or null.</summary>
+    public TimeSpan? LastUptime => _lastUptime == long.MinValue ? null : TimeSpan.FromTicks(_lastUptime);
+
     private long _first = long.MaxValue; // UTC ticks, compared as numbers on every entry
     private long _last = long.MinValue;
     private TimeSpan _firstOffset;
     private TimeSpan _lastOffset;
+    private long _firstUptime = long.MaxValue; // ticks since boot, of entries without a wall-clock time
+    private long _lastUptime = long.MinValue;
 
     /// <summary>How many different destination addresses the entries with this key went to.</summary>
     public int DistinctDestinations => _destinations?.Count ?? 0;
 
-    /// <summary>Sets the figures of a destination kept in a <see cref="DestinationStats"/>.</summary>
-    internal void Load(long count, long attempts, long first, short firstOffset, long last, short lastOffset)
+    /// <summary>Sets the figures of a destination kept in a <see cref="DestinationStats"/> (times since boot when <paramref name="uptime"/>).</summary>
+    internal void Load(long count, long attempts, long first, short firstOffset, long last, short lastOffset, bool uptime)
     {
         Count = count;
         Attempts = attempts;
+        if (uptime)
+        {
+            _firstUptime = first;
+            _lastUptime = last;
+            return;
+        }
+
         _first = first;
         _last = last;
         _firstOffset = TimeSpan.FromMinutes(firstOffset);
@@ -99,6 +114,11 @@ public sealed class KeyStat
                 _last = time.Ticks;
                 _lastOffset = time.Offset;
             }
+        }
+        else if (time.HasUptime)
+        {
+            _firstUptime = Math.Min(_firstUptime, time.Uptime);
+            _lastUptime = Math.Max(_lastUptime, time.Uptime);
         }
 
         if (trackDestinations && dstId >= 0)
@@ -217,6 +237,8 @@ public sealed class KeyStat
             _lastOffset = other._lastOffset;
         }
 
+        _firstUptime = Math.Min(_firstUptime, other._firstUptime);
+        _lastUptime = Math.Max(_lastUptime, other._lastUptime);
         if (!detail)
         {
             return;

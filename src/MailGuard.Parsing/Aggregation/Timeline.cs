@@ -3,12 +3,38 @@ using MailGuard.Parsing.Internals;
 
 namespace MailGuard.Parsing;
 
-/// <summary>One interval of a <see cref="Timeline"/>.</summary>
-/// <param name="Start">The start of the interval (UTC).</param>
-/// <param name="Count">Entries in [<paramref name="Start"/>, <paramref name="Start"/> + width).</param>
-public readonly record struct TimeBucket(DateTimeOffset Start, long Count);
+/// <summary>The clock a time or a rate was measured on.</summary>
+public enum ClockKind
+{
+    /// <summary>None: the lines carried no time (<c>journalctl -o cat</c>, <c>dmesg -t</c>), so no rate can be told.</summary>
+    None = 0,
 
-/// <summary>Entries over time, kept per minute (UTC) and summed into wider buckets on demand.</summary>
+    /// <summary>The wall clock: the date and time the lines give (syslog stamps, journal JSON, <c>dmesg -T</c>).</summary>
+    WallClock,
+
+    /// <summary>
+    /// The kernel's time since boot, for lines that give nothing else (<c>dmesg</c>, <c>/dev/kmsg</c>, journalctl
+    /// <c>short-monotonic</c> and <c>short-delta</c>): a clock of its own, never mixed with the wall clock.
+    /// </summary>
+    Uptime,
+}
+
+/// <summary>One interval of a <see cref="Timeline"/>.</summary>
+/// <param name="Start">
+/// The start of the interval (UTC). On the <see cref="ClockKind.Uptime"/> clock the boot counts as 0001-01-01T00:00Z:
+/// read <see cref="SinceBoot"/> instead.
+/// </param>
+/// <param name="Count">Entries in [<paramref name="Start"/>, <paramref name="Start"/> + width).</param>
+public readonly record struct TimeBucket(DateTimeOffset Start, long Count)
+{
+    /// <summary>On the <see cref="ClockKind.Uptime"/> clock: the start as the time since boot.</summary>
+    public TimeSpan SinceBoot => TimeSpan.FromTicks(Start.UtcTicks);
+}
+
+/// <summary>
+/// Entries over time, kept per minute (UTC) and summed into wider buckets on demand. Entries whose lines gave no
+/// wall-clock time but the kernel's time since boot are kept apart, per minute since boot, in <see cref="SinceBoot"/>.
+/// </summary>
 /// <remarks>Memory grows with the number of distinct minutes (a year of logs: at most 525,600 small entries), not with the entries.</remarks>
 public sealed class Timeline
 {
@@ -16,16 +42,60 @@ public sealed class Timeline
     private long _openMinute = long.MinValue; // entries of the current minute gather here, not in the dictionary
     private long _openCount;
 
-    /// <summary>Entries without an absolute time (e.g. raw <c>dmesg</c> output), not in any bucket.</summary>
+    /// <summary>Creates an empty timeline on the wall clock.</summary>
+    public Timeline()
+        : this(ClockKind.WallClock)
+    {
+    }
+
+    private Timeline(ClockKind clock) => Clock = clock;
+
+    /// <summary>The clock of the buckets: <see cref="ClockKind.WallClock"/>, or <see cref="ClockKind.Uptime"/> for <see cref="SinceBoot"/>.</summary>
+    public ClockKind Clock { get; }
+
+    /// <summary>
+    /// The entries that had only the kernel's time since boot (raw <c>dmesg</c>, <c>/dev/kmsg</c>, journalctl
+    /// <c>short-monotonic</c>/<c>short-delta</c>), per minute since boot (<see cref="ClockKind.Uptime"/>); null when there were none.
+    /// Uptimes of several boots share this one axis.
+    /// </summary>
+    public Timeline? SinceBoot { get; private set; }
+
+    /// <summary>Entries with no time at all (neither a wall-clock time nor the kernel's time since boot), not in any bucket.</summary>
     public long WithoutTime { get; private set; }
 
-    /// <summary>Entries in buckets.</summary>
+    /// <summary>Entries in buckets (of this clock).</summary>
     public long Count { get; private set; }
+
+    /// <summary>
+    /// The clock to tell a rate on: the one whose busiest minute holds the most entries (on a tie the one with more entries,
+    /// then the wall clock), so that the rate told is the highest measured; <see cref="ClockKind.None"/> when no entry had a time.
+    /// </summary>
+    public ClockKind PeakClock
+    {
+        get
+        {
+            long wall = PeakMinute?.Count ?? 0;
+            long boot = SinceBoot?.PeakMinute?.Count ?? 0;
+            return wall == 0 && boot == 0 ? ClockKind.None
+                : boot > wall || (boot == wall && SinceBoot!.Count > Count) ? ClockKind.Uptime
+                : ClockKind.WallClock;
+        }
+    }
+
+    /// <summary>The buckets of one clock: this timeline, <see cref="SinceBoot"/>, or null (no entry on that clock, or <see cref="ClockKind.None"/>).</summary>
+    /// <param name="clock">The clock.</param>
+    /// <returns>The timeline of that clock, or null.</returns>
+    public Timeline? On(ClockKind clock) => clock switch
+    {
+        ClockKind.WallClock when Clock == ClockKind.WallClock && Count > 0 => this,
+        ClockKind.Uptime => Clock == ClockKind.Uptime ? this : SinceBoot,
+        _ => null,
+    };
 
     /// <summary>The number of distinct minutes with entries.</summary>
     public int Minutes => Flushed.Count;
 
-    /// <summary>The busiest minute and its count, or null when no entry had a time.</summary>
+    /// <summary>The busiest minute (of this clock) and its count, or null when no entry had a time on it.</summary>
     public TimeBucket? PeakMinute
     {
         get
@@ -163,11 +233,23 @@ public sealed class Timeline
     {
         if (!time.HasTime)
         {
-            WithoutTime += copies;
+            if (time.HasUptime)
+            {
+                (SinceBoot ??= new Timeline(ClockKind.Uptime)).AddMinute(time.Minute, copies);
+            }
+            else
+            {
+                WithoutTime += copies;
+            }
+
             return;
         }
 
-        long minute = time.Minute;
+        AddMinute(time.Minute, copies);
+    }
+
+    private void AddMinute(long minute, long copies)
+    {
         if (minute != _openMinute)
         {
             Flush();
@@ -187,6 +269,10 @@ public sealed class Timeline
 
         Count += other.Count;
         WithoutTime += other.WithoutTime;
+        if (other.SinceBoot is not null)
+        {
+            (SinceBoot ??= new Timeline(ClockKind.Uptime)).Merge(other.SinceBoot);
+        }
     }
 
     /// <summary>The per-minute counts with the open minute written in.</summary>

@@ -90,7 +90,10 @@ public sealed class TrafficStats
     /// <summary>All entries together: count, time range, distinct destinations.</summary>
     public KeyStat All => Summed.All;
 
-    /// <summary>All entries over time, per minute (packets; <see cref="KeyStat.AttemptTimeline"/> of <see cref="All"/> has the attempts).</summary>
+    /// <summary>
+    /// All entries over time, per minute (packets; <see cref="KeyStat.AttemptTimeline"/> of <see cref="All"/> has the attempts); entries
+    /// with only the kernel's time since boot in <see cref="Timeline.SinceBoot"/>.
+    /// </summary>
     public Timeline Timeline { get; } = new();
 
     /// <summary>Records that claim to be LOG lines but that the log says a process wrote (<see cref="LineKind.Forged"/>): add them with <see cref="ForgedRecords.Add"/>.</summary>
@@ -131,7 +134,7 @@ public sealed class TrafficStats
         ref PendingEntry e = ref _ring[free];
         ref readonly NetfilterPacket p = ref record.Entry.Packet;
         e.Copies = record.Copies;
-        e.Time = new Stamp(record.Envelope.Time);
+        e.Time = new Stamp(record.Envelope.Time, record.Envelope.Uptime);
         e.Dst = p.Dst;
         e.HasDst = p.Has(NetfilterFields.Dst);
         e.Port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1;

@@ -83,7 +83,10 @@ public sealed class Actor
 
         MailPorts = ports;
         Share = allMailAttempts == 0 ? 0 : (double)MailAttempts / allMailAttempts;
-        PeakMinute = stat.AttemptTimeline?.PeakMinute;
+        RateClock = stat.AttemptTimeline?.PeakClock ?? ClockKind.None;
+        Timeline? rated = stat.AttemptTimeline?.On(RateClock);
+        PeakMinute = rated?.PeakMinute;
+        AttemptsOffClock = stat.Attempts - (rated?.Count ?? 0);
     }
 
     /// <summary>What kind of sender this is.</summary>
@@ -120,8 +123,20 @@ public sealed class Actor
     /// <summary>This actor's share of all mail connection attempts (0 to 1).</summary>
     public double Share { get; }
 
-    /// <summary>The minute with the most attempts (any port).</summary>
+    /// <summary>
+    /// The minute with the most attempts (any port) on <see cref="RateClock"/> (on the uptime clock its start is
+    /// <see cref="TimeBucket.SinceBoot"/>); null when no attempt had a time: the rate is unknown.
+    /// </summary>
     public TimeBucket? PeakMinute { get; }
+
+    /// <summary>
+    /// The clock the rate was measured on: the one whose busiest minute holds most of the actor's attempts
+    /// (<see cref="Timeline.PeakClock"/>); <see cref="ClockKind.None"/> when none had a time.
+    /// </summary>
+    public ClockKind RateClock { get; }
+
+    /// <summary>Attempts (any port) not on <see cref="RateClock"/> — without a time, or on the other clock — and so not in <see cref="PeakMinute"/>.</summary>
+    public long AttemptsOffClock { get; }
 
     /// <summary>Attempts on one port.</summary>
     /// <param name="port">The port.</param>
@@ -147,6 +162,8 @@ public sealed record Advice(string Title, IReadOnlyList<string> Commands);
 /// </example>
 public sealed class SpamVerdict
 {
+    private readonly DateTimeOffset? _burst; // on the culprit's rate clock
+
     private SpamVerdict(KeyStat all, VerdictClass cls, Confidence confidence, Actor? culprit, IReadOnlyList<Actor> actors, long attempts, long packets, bool uidLogged, DateTimeOffset? burst, IReadOnlyList<ForgedRecordWriter> forged, VerdictOptions options)
     {
         Forged = forged;
@@ -159,7 +176,7 @@ public sealed class SpamVerdict
         MailAttempts = attempts;
         MailPackets = packets;
         UidLogged = uidLogged;
-        BurstStart = burst;
+        _burst = burst;
     }
 
     /// <summary>The pattern.</summary>
@@ -186,8 +203,20 @@ public sealed class SpamVerdict
     /// <summary>False when no entry carried <c>UID=</c>: the LOG rules lack <c>--log-uid</c> and local senders cannot be told apart.</summary>
     public bool UidLogged { get; }
 
-    /// <summary>When the culprit's traffic turned into a burst (the first minute with at least <see cref="VerdictOptions.BurstMinPerMinute"/> attempts and a quarter of its peak), or null.</summary>
-    public DateTimeOffset? BurstStart { get; }
+    /// <summary>
+    /// When the culprit's traffic turned into a burst (the first minute with at least <see cref="VerdictOptions.BurstMinPerMinute"/>
+    /// attempts and a quarter of its peak), or null; on the wall clock only (see <see cref="BurstSinceBoot"/>).
+    /// </summary>
+    public DateTimeOffset? BurstStart => Clock == ClockKind.WallClock ? _burst : null;
+
+    /// <summary>The burst's start as the kernel's time since boot, when the culprit's lines gave no wall-clock time (<see cref="ClockKind.Uptime"/>); otherwise null.</summary>
+    public TimeSpan? BurstSinceBoot => Clock == ClockKind.Uptime && _burst is { } b ? TimeSpan.FromTicks(b.UtcTicks) : null;
+
+    /// <summary>
+    /// The clock of the rates, the burst and the timeline: the culprit's <see cref="Actor.RateClock"/> (without a culprit, that of
+    /// all attempts); <see cref="ClockKind.None"/> when the lines carried no time, so no rate was measured.
+    /// </summary>
+    public ClockKind Clock => Culprit?.RateClock ?? All.AttemptTimeline?.PeakClock ?? ClockKind.None;
 
     /// <summary>
     /// The writers of forged LOG lines (<see cref="LineKind.Forged"/>: netfilter text the log says a process wrote,
@@ -281,7 +310,7 @@ public sealed class SpamVerdict
         int destinations = a.Stat.DistinctDestinations;
         double port25 = attempts == 0 ? 0 : (double)a.AttemptsTo(25) / attempts;
         double submission = attempts == 0 ? 0 : (double)(a.AttemptsTo(465) + a.AttemptsTo(587)) / attempts;
-        long peak = a.PeakMinute?.Count ?? 0;
+        long peak = (a.PeakMinute?.Count ?? 0) + a.AttemptsOffClock; // at most: attempts without a time on its clock may all fall in that minute
         Confidence bySharePlus(bool wide) => a.Share >= 0.8 && wide ? Confidence.High : a.Share >= 0.5 ? Confidence.Medium : Confidence.Low;
 
         if (total < o.MinAttempts)
@@ -320,7 +349,7 @@ public sealed class SpamVerdict
 
     private static DateTimeOffset? Burst(Actor a, VerdictOptions o)
     {
-        if (a.Stat.AttemptTimeline is not { } timeline || a.PeakMinute is not { } peak)
+        if (a.Stat.AttemptTimeline?.On(a.RateClock) is not { } timeline || a.PeakMinute is not { } peak)
         {
             return null;
         }

@@ -33,11 +33,8 @@ internal static class Text
         {
             sb.Append(s_ci, $"{Capital(a.Label)} made {a.Share * 100:0}% of the logged mail connections: {Attempts(a)} to ");
             sb.Append(a.Stat.DistinctDestinations == 1 ? "1 server" : string.Create(s_ci, $"{a.Stat.DistinctDestinations:N0} different servers"));
-            sb.Append(" on ").Append(PortList(a)).Append(Between(a.Stat.First, a.Stat.Last));
-            if (a.PeakMinute is { } peak)
-            {
-                sb.Append(s_ci, $", up to {peak.Count:N0} a minute");
-            }
+            sb.Append(" on ").Append(PortList(a)).Append(Between(a));
+            sb.Append(Rate(a));
 
             sb.Append(" — ").Append(Meaning(v, a, o)).Append('.');
             if (a.SuspiciousName)
@@ -132,10 +129,34 @@ internal static class Text
         VerdictClass.ProxyRelay => "the pattern of a proxy service relaying its clients' spam",
         VerdictClass.RelayAbuse => "the pattern of one submission relay abused, e.g. with stolen SMTP credentials",
         VerdictClass.RetryingClient => "one client retrying the same servers: a stuck mail queue or a misconfigured program, not a spam run",
+        VerdictClass.Unclear when !Quiet(a, o) && (a.PeakMinute?.Count ?? 0) <= o.QuietMaxPerMinute && a.Stat.DistinctDestinations < o.DirectToMxMinDestinations =>
+            string.Create(s_ci, $"neither direct-to-MX nor relay abuse, and with {a.AttemptsOffClock:N0} attempt{(a.AttemptsOffClock == 1 ? "" : "s")} outside the measured rate it cannot be called quiet; look at the actors below"),
         VerdictClass.Unclear => "more than a quiet server sends, but neither direct-to-MX nor relay abuse; look at the actors below",
-        VerdictClass.ForgedLog => "a normal, low rate among the genuine entries",
-        _ => "a normal, low rate",
+        VerdictClass.ForgedLog => Quiet(a, o) ? "a normal, low rate among the genuine entries" : "too few genuine attempts to act on",
+        _ => Quiet(a, o) ? "a normal, low rate" : a.PeakMinute is null ? "too few attempts to act on (their rate is unknown)" : "too few attempts to act on",
     };
+
+    /// <summary>Whether the rate is known to be low: the busiest minute, with every attempt whose time is not on its clock added, stays quiet.</summary>
+    private static bool Quiet(Actor a, VerdictOptions o) => (a.PeakMinute?.Count ?? 0) + a.AttemptsOffClock <= o.QuietMaxPerMinute;
+
+    /// <summary>", up to 16 a minute", with the attempts that measure left out, or that no rate was measured.</summary>
+    private static string Rate(Actor a)
+    {
+        if (a.PeakMinute is not { } peak)
+        {
+            return ", at a rate the log cannot tell (its lines carry no time)";
+        }
+
+        string rate = string.Create(s_ci, $", up to {peak.Count:N0} a minute");
+        return a.AttemptsOffClock == 0 ? rate
+            : rate + string.Create(s_ci, $" ({a.AttemptsOffClock:N0} more attempt{(a.AttemptsOffClock == 1 ? "" : "s")} without a {(a.RateClock == ClockKind.Uptime ? "time since boot" : "wall-clock time")} not counted in that)");
+    }
+
+    /// <summary>" between 02:14 and 03:43 (2026-11-23)" on the wall clock, " between boot +2h14m and boot +3h43m (…)" on the uptime clock.</summary>
+    private static string Between(Actor a) =>
+        a.RateClock != ClockKind.Uptime ? Between(a.Stat.First, a.Stat.Last)
+        : a.Stat.FirstUptime is { } f && a.Stat.LastUptime is { } l ? $" between {BootTime.Format(f, seconds: true)} and {BootTime.Format(l, seconds: true)} (time since boot: the lines give no wall-clock time)"
+        : "";
 
     private static string Attempts(Actor a) =>
         a.MailPackets == a.MailAttempts
