@@ -275,14 +275,20 @@ internal static class VerdictReport
     private static void Actor(Utf8JsonWriter j, Actor a)
     {
         j.WriteStartObject();
-        j.WriteString("kind", a.Kind switch { ActorKind.User => "uid", ActorKind.ForwardedInterface => "interface", _ => "src" });
+        j.WriteString("kind", a.Kind switch { ActorKind.User => "uid", ActorKind.ForwardedInterface => "interface", ActorKind.Service => "service", _ => "src" });
         if (a.Kind == ActorKind.User)
         {
             j.WriteNumber("key", uint.Parse(a.Key, s_ci));
+            j.WriteBoolean("shared_uid", a.SharedUid);
         }
         else
         {
             j.WriteString("key", a.Key);
+        }
+
+        if (a.Kind == ActorKind.Service && a.Stat.Uid is { } uid)
+        {
+            j.WriteNumber("uid", uid);
         }
 
         j.WriteString("label", a.Label);

@@ -55,6 +55,9 @@ public enum ActorKind
 
     /// <summary>A source address, for entries without <c>UID=</c> that were not forwarded (rules without <c>--log-uid</c>).</summary>
     Source,
+
+    /// <summary>A systemd service named by a per-service LOG rule's prefix (<see cref="ServicePrefix"/>): one of the services behind a shared UID.</summary>
+    Service,
 }
 
 /// <summary>One candidate sender of mail traffic, with the evidence.</summary>
@@ -122,6 +125,12 @@ public sealed class Actor
 
     /// <summary>The minute with the most attempts (any port).</summary>
     public TimeBucket? PeakMinute { get; }
+
+    /// <summary>
+    /// For users: whether several services often run as this UID (0, 65534, or a name in <see cref="VerdictOptions.SharedUsers"/>
+    /// or <see cref="VerdictOptions.ProxyUsers"/>), so that the log cannot tell which one sent the traffic.
+    /// </summary>
+    public bool SharedUid { get; internal init; }
 
     /// <summary>Attempts on one port.</summary>
     /// <param name="port">The port.</param>
@@ -242,10 +251,24 @@ public sealed class SpamVerdict
     {
         var actors = new List<Actor>();
         long byUid = 0;
-        foreach ((uint uid, KeyStat stat) in stats.Uids.Top())
+
+        // Services named by per-service rules take their traffic from the UID they run as; the UID keeps the rest.
+        foreach ((string service, KeyStat stat) in stats.Services.Top())
+        {
+            string? user = stat.Uid is { } u && options.UserNames.TryGetValue(u, out string? n) ? n : null;
+            string runsAs = stat.Uid is { } uid ? (user is null ? $" (uid {uid})" : $" (uid {uid} {user})") : "";
+            var actor = new Actor(ActorKind.Service, service, $"service {service}{runsAs}", stat, options.MailPorts, total, user);
+            byUid += actor.MailAttempts;
+            actors.Add(actor);
+        }
+
+        foreach ((uint uid, KeyStat stat) in stats.UidsWithoutService.Top())
         {
             string label = options.UserNames.TryGetValue(uid, out string? name) ? $"uid {uid} ({name})" : $"uid {uid}";
-            var actor = new Actor(ActorKind.User, uid.ToString(CultureInfo.InvariantCulture), label, stat, options.MailPorts, total, name);
+            var actor = new Actor(ActorKind.User, uid.ToString(CultureInfo.InvariantCulture), label, stat, options.MailPorts, total, name)
+            {
+                SharedUid = uid is 0 or 65534 || (name is not null && (options.SharedUsers.Contains(name) || options.ProxyUsers.Contains(name))),
+            };
             byUid += actor.MailAttempts;
             actors.Add(actor);
         }
@@ -289,7 +312,7 @@ public sealed class SpamVerdict
             return (VerdictClass.NothingSuspicious, total == 0 ? Confidence.High : Confidence.Medium);
         }
 
-        bool proxyUser = a.UserName is { } user && o.ProxyUsers.Contains(user);
+        bool proxyUser = a.Kind == ActorKind.Service ? IsProxyService(a.Key, o) : a.UserName is { } user && o.ProxyUsers.Contains(user);
         if ((a.Kind == ActorKind.ForwardedInterface && a.Stat.DistinctSources >= o.ProxyMinClients) || (proxyUser && destinations >= o.RetryMaxDestinations))
         {
             return (VerdictClass.ProxyRelay, bySharePlus(a.Stat.DistinctSources >= 2 * o.ProxyMinClients || proxyUser));
@@ -316,6 +339,19 @@ public sealed class SpamVerdict
         }
 
         return (VerdictClass.Unclear, Confidence.Low);
+    }
+
+    private static bool IsProxyService(string service, VerdictOptions o)
+    {
+        foreach (string proxy in o.ProxyServices)
+        {
+            if (service.StartsWith(proxy, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static DateTimeOffset? Burst(Actor a, VerdictOptions o)

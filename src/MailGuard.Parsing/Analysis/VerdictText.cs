@@ -52,6 +52,17 @@ internal static class Text
             sb.Append(" The log has no UID= field: the LOG rules lack --log-uid, so the local user cannot be named (see the advice).");
         }
 
+        if (a is { Kind: ActorKind.User, SharedUid: true } && v.Class is not VerdictClass.NothingSuspicious)
+        {
+            sb.Append(' ').Append(Capital(a.Label)).Append(" is a UID that several services run as, and the log cannot tell which of them sent this");
+            if (uint.TryParse(a.Key, NumberStyles.None, s_ci, out uint uid) && o.ServicesByUid.TryGetValue(uid, out IReadOnlyList<string>? units) && units.Count > 0)
+            {
+                sb.Append(s_ci, $" (running as it: {string.Join(", ", units.Take(8))}{(units.Count > 8 ? ", …" : "")})");
+            }
+
+            sb.Append("; per-service LOG rules name each one next time (see the advice).");
+        }
+
         if (v.Forged.Count > 0)
         {
             Forgery(sb, v, o);
@@ -236,12 +247,24 @@ internal static class AdviceFor
                     $"systemctl list-timers --all | head -n 20",
                 ]));
                 break;
+            case VerdictClass.DirectToMx or VerdictClass.RetryingClient or VerdictClass.RelayAbuse or VerdictClass.Unclear or VerdictClass.ProxyRelay when a is { Kind: ActorKind.Service }:
+                steps.Add(ServiceBlock(a, v.Class == VerdictClass.RelayAbuse ? [.. a.MailPorts.Keys.Where(p => p != 25)] : v.Class == VerdictClass.DirectToMx ? [25] : [.. o.MailPorts.Order()]));
+                steps.Add(new Advice($"Look at what {a.Label} does", [
+                    $"systemctl status {ShellWord.Quote(a.Key + ".service")}   # the prefix holds at most 17 characters of the unit's name",
+                    $"journalctl -u {ShellWord.Quote(a.Key + ".service")} -n 50",
+                ]));
+                break;
             case VerdictClass.DirectToMx or VerdictClass.RetryingClient or VerdictClass.RelayAbuse or VerdictClass.Unclear when a is not null:
                 steps.Add(new Advice("Find the process sending now (the log cannot name the user)", [
                     "ss -tnp state syn-sent '( dport = :25 or dport = :465 or dport = :587 )'",
                     "ps -o user,pid,lstart,cmd -p PID",
                 ]));
                 break;
+        }
+
+        if (a is { Kind: ActorKind.User, SharedUid: true } && v.Class is not VerdictClass.NothingSuspicious)
+        {
+            steps.Add(SharedUid(a, o));
         }
 
         if (!v.UidLogged && v.MailAttempts > 0 && (a is null || a.Kind != ActorKind.ForwardedInterface))
@@ -282,6 +305,33 @@ internal static class AdviceFor
                 $"ip6tables -I OUTPUT -p tcp {dports} -m owner --uid-owner {ShellWord.Quote(a.Key)} -j REJECT --reject-with tcp-reset",
                 $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} meta skuid {ShellWord.Quote(a.Key)} reject with tcp reset",
             ]);
+    }
+
+    /// <summary>Block one service by its cgroup (the rule a per-service LOG rule mirrors).</summary>
+    private static Advice ServiceBlock(Actor a, IReadOnlyList<ushort> ports)
+    {
+        string dports = ports.Count == 1 ? string.Create(CultureInfo.InvariantCulture, $"--dport {ports[0]}") : "-m multiport --dports " + string.Join(",", ports);
+        string nftPorts = ports.Count == 1 ? ports[0].ToString(CultureInfo.InvariantCulture) : "{ " + string.Join(", ", ports) + " }";
+        string path = "system.slice/" + a.Key + ".service";
+        return new Advice($"Stop {a.Label} from connecting to {(ports.Count == 1 ? "port " + dports[8..] : "ports " + string.Join(", ", ports))}", [
+            $"iptables -I OUTPUT -p tcp {dports} -m cgroup --path {ShellWord.Quote(path)} -j REJECT --reject-with tcp-reset",
+            $"ip6tables -I OUTPUT -p tcp {dports} -m cgroup --path {ShellWord.Quote(path)} -j REJECT --reject-with tcp-reset",
+            $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} socket cgroupv2 level 2 {NftString(path)} reject with tcp reset",
+        ]);
+    }
+
+    /// <summary>A UID that several services run as: the log cannot tell them apart; the next one can.</summary>
+    private static Advice SharedUid(Actor a, VerdictOptions o)
+    {
+        var commands = new List<string>
+        {
+            $"ps -o pid,unit,lstart,cmd -u {ShellWord.Quote(a.Key)}   # the services running as {a.Label}",
+        };
+        IReadOnlyList<string> units = uint.TryParse(a.Key, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid) && o.ServicesByUid.TryGetValue(uid, out IReadOnlyList<string>? known) ? known : [];
+        commands.Add(units.Count > 0
+            ? "mgscan rules --per-service " + string.Join(' ', units.Take(8).Select(ShellWord.Quote)) + "   # LOG rules that name each service"
+            : "mgscan rules --per-service UNIT...   # LOG rules that name each service (the units from the line above)");
+        return new Advice($"Tell apart the services that run as {a.Label}", commands);
     }
 
     private static Advice ForwardBlock(string iface, IReadOnlyCollection<ushort> mailPorts)
