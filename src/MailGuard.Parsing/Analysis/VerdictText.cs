@@ -325,7 +325,7 @@ internal static class AdviceFor
     {
         var commands = new List<string>
         {
-            $"ps -o pid,unit,lstart,cmd -u {ShellWord.Quote(a.Key)}   # the services running as {a.Label}",
+            $"ps -o pid,unit,lstart,cmd -u {ShellWord.Quote(a.Key)}   # the services running as this UID",
         };
         IReadOnlyList<string> units = uint.TryParse(a.Key, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid) && o.ServicesByUid.TryGetValue(uid, out IReadOnlyList<string>? known) ? known : [];
         commands.Add(units.Count > 0
