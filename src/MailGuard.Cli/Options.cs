@@ -6,11 +6,17 @@ using System.Globalization;
 namespace MailGuard.Cli;
 
 /// <summary>What mgscan was asked to do.</summary>
-internal sealed class ScanSettings
+internal sealed record ScanSettings
 {
     public required string[] Inputs { get; init; }
 
     public required MailGuard.Parsing.PrefixFilter Filter { get; init; }
+
+    /// <summary>No file named and a terminal on standard input: this machine's own kernel log is read.</summary>
+    public MailGuard.Parsing.MachineLogs? Machine { get; init; }
+
+    /// <summary>The root of the system whose logs are looked for (MGSCAN_ROOT; "/" on a live system).</summary>
+    public string Root { get; init; } = "/";
 
     public string Format { get; init; } = "table";
 
@@ -41,6 +47,7 @@ internal sealed class ScanSettings
         double D(string name, double value) => Thresholds.TryGetValue(name, out double v) ? v : value;
         return new MailGuard.Parsing.VerdictOptions
         {
+            Filter = Filter,
             UserNames = names,
             Family = family,
             MailPorts = MailPorts ?? d.MailPorts,

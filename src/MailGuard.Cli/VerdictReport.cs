@@ -184,6 +184,30 @@ internal static class VerdictReport
         }
 
         j.WriteEndArray();
+        if (v.Selection is { } selection)
+        {
+            j.WriteString("selection", selection);
+        }
+        else
+        {
+            j.WriteNull("selection");
+        }
+
+        j.WriteStartArray("discovered_prefixes");
+        foreach (DiscoveredPrefix d in v.DiscoveredPrefixes)
+        {
+            j.WriteStartObject();
+            j.WriteString("prefix", d.Prefix);
+            j.WriteNumber("entries", d.Entries);
+            if (d.FrontEnd is { } frontEnd)
+            {
+                j.WriteString("front_end", frontEnd);
+            }
+
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
         j.WriteStartArray("forged");
         foreach (ForgedRecordWriter f in v.Forged)
         {
@@ -336,6 +360,8 @@ internal static class VerdictReport
         VerdictClass.RetryingClient => "retrying-client",
         VerdictClass.Unclear => "unclear",
         VerdictClass.ForgedLog => "forged-log",
+        VerdictClass.NoLogLines => "no-log-lines",
+        VerdictClass.MailUnderOtherPrefixes => "other-prefixes",
         _ => "nothing-suspicious",
     };
 

@@ -107,6 +107,18 @@ public sealed class TrafficStats
     /// <summary>All entries over time, per minute (packets; <see cref="KeyStat.AttemptTimeline"/> of <see cref="All"/> has the attempts).</summary>
     public Timeline Timeline { get; } = new();
 
+    /// <summary>
+    /// Outgoing mail connections logged under prefixes the filter does not select (<see cref="LogRecord.OutgoingMail"/>),
+    /// kept apart: analysed instead when the selected prefixes logged nothing (<see cref="SpamVerdict.Analyze(TrafficStats, ScanTotals?, VerdictOptions?)"/>).
+    /// Created on first use.
+    /// </summary>
+    public TrafficStats OtherPrefixMail => _otherPrefixMail ??= new TrafficStats(Options);
+
+    /// <summary>Whether <see cref="OtherPrefixMail"/> holds anything (reading it would create it).</summary>
+    public bool HasOtherPrefixMail => _otherPrefixMail is { _cells.Count: > 0 } || _otherPrefixMail is { _pending: > 0 };
+
+    private TrafficStats? _otherPrefixMail;
+
     /// <summary>Records that claim to be LOG lines but that the log says a process wrote (<see cref="LineKind.Forged"/>): add them with <see cref="ForgedRecords.Add"/>.</summary>
     public ForgedRecords Forged { get; } = new();
 
@@ -276,6 +288,10 @@ public sealed class TrafficStats
         _sequence += other._sequence;
         Timeline.Merge(other.Timeline);
         Forged.Merge(other.Forged);
+        if (other.HasOtherPrefixMail)
+        {
+            OtherPrefixMail.Merge(other.OtherPrefixMail);
+        }
         _lastCell = null;
         _version++;
     }

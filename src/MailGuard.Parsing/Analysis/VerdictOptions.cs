@@ -14,7 +14,7 @@ public enum LinuxFamily
 }
 
 /// <summary>
-/// The thresholds of <see cref="SpamVerdict.Analyze"/>. The classes are tested in this order; the first
+/// The thresholds of <see cref="SpamVerdict.Analyze(TrafficStats, ScanTotals?, VerdictOptions?)"/>. The classes are tested in this order; the first
 /// that fits wins (see docs/verdict.md):
 /// proxy relay → relay abuse → retrying client → direct-to-MX → nothing suspicious → unclear.
 /// </summary>
@@ -70,6 +70,12 @@ public sealed class VerdictOptions
 
     /// <summary>User names of web servers and PHP: a compromise there is a web application's.</summary>
     public IReadOnlyCollection<string> WebUsers { get; init; } = ["www-data", "apache", "nginx", "http", "wwwrun", "php-fpm", "lighttpd"];
+
+    /// <summary>
+    /// The prefix filter the scan selected entries by (<see cref="LogLineParserOptions.Filter"/>): analysed entries under
+    /// other prefixes are named in <see cref="SpamVerdict.DiscoveredPrefixes"/>. Default <see cref="PrefixFilter.TcpOut"/>.
+    /// </summary>
+    public PrefixFilter Filter { get; init; } = PrefixFilter.TcpOut;
 
     /// <summary>
     /// Service names (from per-service prefixes, <see cref="ServicePrefix"/>) taken for proxies and VPNs: a name that

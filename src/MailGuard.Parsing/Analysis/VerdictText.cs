@@ -15,6 +15,8 @@ internal static class Text
         VerdictClass.RelayAbuse => $"Relay abuse (stolen credentials?) by {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.RetryingClient => $"One client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.Unclear => $"Mail traffic from {v.Culprit!.Label} that fits no known pattern, {Word(v.Confidence)} confidence",
+        VerdictClass.NoLogLines => "No LOG line at all: nothing was logged here, so nothing can be told (a diagnosis, not an all-clear)",
+        VerdictClass.MailUnderOtherPrefixes => "Mail traffic under other prefixes was not analysed: run with --all",
         VerdictClass.ForgedLog when v.Forged[0].Evidence == ForgeryEvidence.ImpossibleDevice => "Forged kernel log lines: they name a network device no kernel can print",
         VerdictClass.ForgedLog => $"Forged kernel log lines, written by {Writer(v.Forged[0], o)}",
         _ when v.Culprit is { SuspiciousName: true } c => $"A low rate of mail traffic from {c.Label}: check these lines first",
@@ -25,7 +27,11 @@ internal static class Text
     {
         var sb = new StringBuilder();
         Actor? a = v.Culprit;
-        if (a is null)
+        if (v.Class == VerdictClass.NoLogLines)
+        {
+            NoLogLines(sb, v);
+        }
+        else if (a is null)
         {
             sb.Append("The log holds no connection attempt to a mail port (").Append(Ports(o.MailPorts)).Append(").");
         }
@@ -68,8 +74,80 @@ internal static class Text
             Forgery(sb, v, o);
         }
 
+
+        if (v.Class == VerdictClass.MailUnderOtherPrefixes)
+        {
+            sb.Append(s_ci, $" But {v.Totals!.OtherPrefixMail:N0} outgoing connection{(v.Totals.OtherPrefixMail == 1 ? " to a mail port was" : "s to mail ports were")} logged under prefixes the selection ('{Shown(o.Filter)}') leaves out, and not analysed: run mgscan again with --all.");
+        }
+
         return sb.ToString();
     }
+
+    /// <summary>"No 'IPTABLES TCP-OUT &lt;port&gt;:' entry; analysed instead: …" (the first line of a report).</summary>
+    public static string Discovered(SpamVerdict v)
+    {
+        var sb = new StringBuilder();
+        sb.Append(s_ci, $"No '{Shown(v.Options.Filter)}' entry in the log; analysed instead: the outgoing mail connections other rules logged, under ");
+        int shown = 0;
+        foreach (DiscoveredPrefix d in v.DiscoveredPrefixes)
+        {
+            if (shown++ < 5)
+            {
+                sb.Append(shown > 1 ? ", " : "").Append('\'').Append(d.Prefix.TrimEnd()).Append('\'');
+                sb.Append(s_ci, $" ({d.Entries:N0}{(d.FrontEnd is { } fe ? ", " + fe : "")})");
+            }
+        }
+
+        if (shown > 5)
+        {
+            sb.Append(s_ci, $" and {shown - 5:N0} more");
+        }
+
+        return sb.Append('.').ToString();
+    }
+
+    /// <summary>A prefix filter as a reader knows it: the default's port wildcard as &lt;port&gt;.</summary>
+    private static string Shown(PrefixFilter filter) => ReferenceEquals(filter, PrefixFilter.TcpOut) ? "IPTABLES TCP-OUT <port>:" : filter.Text;
+
+    /// <summary>What the input was, and why it may hold no LOG line.</summary>
+    private static void NoLogLines(StringBuilder sb, SpamVerdict v)
+    {
+        ScanTotals t = v.Totals!;
+        if (t.Lines == 0)
+        {
+            sb.Append("The input holds no line at all — an empty file or stream, or a journal without kernel records (is journald running? does journalctl -k show anything?) — so nothing about outgoing mail can be told from it.");
+            return;
+        }
+
+        sb.Append(s_ci, $"The input ({t.Lines:N0} line{(t.Lines == 1 ? "" : "s")}");
+        if (t.Lines > 0 && t.Formats.Count > 0)
+        {
+            sb.Append(", ").Append(string.Join(", ", t.Formats.Select(FormatName).Distinct()));
+        }
+
+        sb.Append(") holds no netfilter LOG line of any prefix: nothing about outgoing mail can be told from it. Likely causes: no LOG rule ")
+            .Append("(mgscan rules --check says what is missing); rules inside a container or another network namespace (the kernel drops ")
+            .Append("their LOG lines unless net.netfilter.nf_log_all_netns=1); the kernel's messages go to the journal only, not to this ")
+            .Append("file (journalctl -k -o json | mgscan); rules that log with NFLOG to ulogd instead of LOG; a rate limit that dropped them all; ")
+            .Append("or this is not the kernel's log.");
+        if (t.Blobs > 0)
+        {
+            sb.Append(s_ci, $" {t.Blobs:N0} kernel line{(t.Blobs == 1 ? "" : "s")} were hidden by journalctl as [blob data]: run journalctl with -a or -o json.");
+        }
+    }
+
+    private static string FormatName(LogFormat f) => f switch
+    {
+        LogFormat.Rfc3164 => "syslog (traditional)",
+        LogFormat.Rfc3339 => "syslog (RFC 3339)",
+        LogFormat.Rfc5424 => "syslog (RFC 5424)",
+        LogFormat.JournalJson => "journal JSON",
+        LogFormat.JournalExport => "journal export",
+        LogFormat.JournalShortFull or LogFormat.JournalShortUnix or LogFormat.JournalShortMonotonic => "journalctl text",
+        LogFormat.Dmesg or LogFormat.DmesgCtime or LogFormat.DmesgIso or LogFormat.DmesgDecorated => "dmesg",
+        LogFormat.Kmsg => "/dev/kmsg",
+        _ => "plain text",
+    };
 
     /// <summary>The forged records: how many, who wrote them or why they cannot be the kernel's, whom they blame.</summary>
     private static void Forgery(StringBuilder sb, SpamVerdict v, VerdictOptions o)
@@ -145,6 +223,7 @@ internal static class Text
         VerdictClass.RetryingClient => "one client retrying the same servers: a stuck mail queue or a misconfigured program, not a spam run",
         VerdictClass.Unclear => "more than a quiet server sends, but neither direct-to-MX nor relay abuse; look at the actors below",
         VerdictClass.ForgedLog => "a normal, low rate among the genuine entries",
+        VerdictClass.MailUnderOtherPrefixes => "a normal, low rate among the selected entries",
         _ => "a normal, low rate",
     };
 
@@ -282,7 +361,12 @@ internal static class AdviceFor
             steps.Add(Forgers(v.Forged, o));
         }
 
-        if (v.Class is not (VerdictClass.NothingSuspicious or VerdictClass.ForgedLog))
+        if (v.Class == VerdictClass.NoLogLines)
+        {
+            steps.AddRange(Diagnose(o));
+        }
+
+        if (v.Class is not (VerdictClass.NothingSuspicious or VerdictClass.ForgedLog or VerdictClass.NoLogLines or VerdictClass.MailUnderOtherPrefixes))
         {
             steps.Add(Persist(o.Family));
         }
@@ -305,6 +389,25 @@ internal static class AdviceFor
                 $"ip6tables -I OUTPUT -p tcp {dports} -m owner --uid-owner {ShellWord.Quote(a.Key)} -j REJECT --reject-with tcp-reset",
                 $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} meta skuid {ShellWord.Quote(a.Key)} reject with tcp reset",
             ]);
+    }
+
+    /// <summary>No LOG line: find out why, then log what mgscan needs (one rule per mail port, with the UID and a rate limit).</summary>
+    private static IEnumerable<Advice> Diagnose(VerdictOptions o)
+    {
+        string ports = string.Join(' ', o.MailPorts.Order());
+        yield return new Advice("Find out why nothing was logged", [
+            "mgscan rules --check                     # as root: which LOG rules are missing",
+            "iptables -S OUTPUT | grep -e LOG -e NFLOG; nft list ruleset | grep -w log",
+            "cat /proc/net/netfilter/nf_log           # NONE next to 2 (IPv4): no logger is bound yet",
+            "sysctl net.netfilter.nf_log_all_netns    # 0: LOG rules in containers or other namespaces write nothing",
+            "ls -l /var/log/kern.log* /var/log/messages* 2>/dev/null; journalctl -k -n 5",
+        ]);
+        yield return new Advice("Log outgoing mail connections with the UID, rate-limited so a flood cannot fill the disk", [
+            $"for p in {ports}; do iptables -I OUTPUT -p tcp --dport $p -m limit --limit 60/min --limit-burst 120 -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
+            $"for p in {ports}; do ip6tables -I OUTPUT -p tcp --dport $p -m limit --limit 60/min --limit-burst 120 -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
+            "# nftables: nft add rule inet filter output tcp dport 25 limit rate 60/minute burst 120 packets log prefix \"IPTABLES TCP-OUT 25:\" flags skuid",
+            "mgscan rules                             # the whole rule set for iptables, nft, firewalld and ufw",
+        ]);
     }
 
     /// <summary>Block one service by its cgroup (the rule a per-service LOG rule mirrors).</summary>
