@@ -148,9 +148,14 @@ public static partial class MailRules
     private static string UfwLines(Plan p)
     {
         var sb = new StringBuilder(Header(p, "ufw"));
-        sb.Append("# Add these lines to /etc/ufw/before.rules and to /etc/ufw/before6.rules, right after the line\n")
-          .Append("# '# End required lines' (inside *filter, before ufw's own rules), then run: ufw reload\n");
-        AppendRestoreBody(sb, p, "ufw-before-output", "ufw-before-forward", insert: false);
+        sb.Append("# Add each block to its file, right after the line '# End required lines' (inside *filter, before ufw's own\n")
+          .Append("# rules), then run: ufw reload. (ufw's IPv6 chains are named ufw6-…)\n");
+        foreach ((string file, string chains) in (ReadOnlySpan<(string, string)>)[("/etc/ufw/before.rules", "ufw"), ("/etc/ufw/before6.rules", "ufw6")])
+        {
+            sb.Append("# ----- ").Append(file).Append(" -----\n");
+            AppendRestoreBody(sb, p, chains + "-before-output", chains + "-before-forward", insert: false);
+        }
+
         return sb.ToString();
     }
 
