@@ -56,7 +56,7 @@ public partial class MailRulesTests
         // each service has one name on every port, and every port has a LOG rule per service and a generic one
         foreach (string service in (string[])["shadowsocks-li", "a"])
         {
-            Assert.Equal(options.MailPorts.Count * (frontEnd is FirewallFrontEnd.Iptables or FirewallFrontEnd.Firewalld ? 2 : 1),
+            Assert.Equal(options.MailPorts.Count * (frontEnd is FirewallFrontEnd.Iptables or FirewallFrontEnd.Firewalld or FirewallFrontEnd.Ufw ? 2 : 1),
                 prefixes.Count(m => ServicePrefix.ServiceOf(m.Groups["p"].Value) == service));
         }
     }

@@ -149,7 +149,7 @@ public static partial class MailRules
     {
         var sb = new StringBuilder(Header(p, "ufw"));
         sb.Append("# Add each block to its file, right after the line '# End required lines' (inside *filter, before ufw's own\n")
-          .Append("# rules), then run: ufw reload. (ufw's IPv6 chains are named ufw6-…)\n");
+          .Append("# rules), then run: ufw reload. (In before6.rules ufw's chains are named ufw6-*.)\n");
         foreach ((string file, string chains) in (ReadOnlySpan<(string, string)>)[("/etc/ufw/before.rules", "ufw"), ("/etc/ufw/before6.rules", "ufw6")])
         {
             sb.Append("# ----- ").Append(file).Append(" -----\n");
