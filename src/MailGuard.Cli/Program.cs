@@ -150,6 +150,7 @@ public static class Program
             set,
             list,
         };
+        root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
         {
             DateTimeOffset now = DateTimeOffset.Now;

@@ -10,7 +10,8 @@ public class ServicePrefixTests
 
     [Theory]
     [InlineData(25, "v2ray.service", "TCP-OUT 25 v2ray:")]
-    [InlineData(587, "shadowsocks-libev-server@config.service", "TCP-OUT 587 shadowsocks-libe:")]
+    [InlineData(587, "shadowsocks-libev-server@config.service", "TCP-OUT 587 shadowsocks-li:")]
+    [InlineData(65535, "shadowsocks-libev-server@config.service", "TCP-OUT 65535 shadowsocks-li:")]
     [InlineData(2525, "xray", "TCP-OUT 2525 xray:")]
     public void Format_Unit_FitsTheLogPrefixAndReadsBack(int port, string unit, string prefix)
     {
@@ -20,6 +21,13 @@ public class ServicePrefixTests
         Assert.True(ServicePrefix.TryParse(Encoding.ASCII.GetBytes(written), out int p, out ReadOnlySpan<byte> service));
         Assert.Equal(port, p);
         Assert.Equal(prefix[(prefix.LastIndexOf(' ') + 1)..^1], Encoding.ASCII.GetString(service));
+    }
+
+    [Fact]
+    public void Format_LongUnit_SameServiceNameOnEveryPort()
+    {
+        string[] names = [.. new ushort[] { 25, 465, 587, 2525, 65535 }.Select(p => ServicePrefix.ServiceOf(ServicePrefix.Format(p, "shadowsocks-libev.service"))!)];
+        Assert.All(names, n => Assert.Equal("shadowsocks-li", n));
     }
 
     [Theory]

@@ -17,7 +17,10 @@ public static class ServicePrefix
 
     private const string Head = "TCP-OUT ";
 
-    /// <summary>The service name as it goes into a prefix: the unit name without <c>.service</c>, cut to fit <see cref="MaxLength"/>.</summary>
+    /// <summary>
+    /// The service name as it goes into a prefix: the unit name without <c>.service</c>, cut to 14 characters so that the
+    /// prefix fits <see cref="MaxLength"/> with any port, and the service has the same name on every port.
+    /// </summary>
     /// <param name="port">The destination port of the rule.</param>
     /// <param name="unit">The systemd unit, e.g. <c>v2ray.service</c> or <c>shadowsocks-libev-server@config</c>.</param>
     /// <returns>The prefix, e.g. <c>TCP-OUT 25 v2ray:</c>.</returns>
@@ -31,9 +34,10 @@ public static class ServicePrefix
             throw new ArgumentException($"'{unit}' is not a systemd unit name.", nameof(unit));
         }
 
-        string head = string.Create(CultureInfo.InvariantCulture, $"{Head}{port} ");
-        int room = MaxLength - head.Length - 1;
-        return head + (name.Length > room ? name[..room] : name) + ":";
+        // Cut to the room a 5-digit port leaves, so that one service has one name on every port (cut to each port's
+        // own room, shadowsocks-libev would read as …-libe on 587 and …-lib on 2525: two services in the report).
+        const int room = MaxLength - 8 - 5 - 1 - 1; // "TCP-OUT ", the port, " ", ":"
+        return string.Create(CultureInfo.InvariantCulture, $"{Head}{port} ") + (name.Length > room ? name[..room] : name) + ":";
     }
 
     /// <summary>Reads a per-service prefix.</summary>
