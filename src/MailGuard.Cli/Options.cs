@@ -6,11 +6,17 @@ using System.Globalization;
 namespace MailGuard.Cli;
 
 /// <summary>What mgscan was asked to do.</summary>
-internal sealed class ScanSettings
+internal sealed record ScanSettings
 {
     public required string[] Inputs { get; init; }
 
     public required MailGuard.Parsing.PrefixFilter Filter { get; init; }
+
+    /// <summary>No file named and a terminal on standard input: this machine's own kernel log is read.</summary>
+    public MailGuard.Parsing.MachineLogs? Machine { get; init; }
+
+    /// <summary>The root of the system whose logs are looked for (MGSCAN_ROOT; "/" on a live system).</summary>
+    public string Root { get; init; } = "/";
 
     public string Format { get; init; } = "table";
 
@@ -41,6 +47,7 @@ internal sealed class ScanSettings
         double D(string name, double value) => Thresholds.TryGetValue(name, out double v) ? v : value;
         return new MailGuard.Parsing.VerdictOptions
         {
+            Filter = Filter,
             UserNames = names,
             Family = family,
             MailPorts = MailPorts ?? d.MailPorts,
@@ -83,6 +90,14 @@ internal static class Options
         ["--mail-ports"] = "port numbers (1-65535) or service names, comma-separated: 25,587 or smtp",
         ["--set"] = "NAME=VALUE with a NAME of " + string.Join(", ", ScanSettings.ThresholdNames),
         ["--list"] = "no value",
+        ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
+        ["--action"] = "drop, reject or log-only",
+        ["--allow-user"] = "user names (letters, digits, _ . -, starting with a letter or _) or UIDs, comma-separated",
+        ["--per-service"] = "systemd service names (v2ray.service or v2ray: ASCII letters, digits and _ . - @ \\ :)",
+        ["--log-limit"] = "a rate from 1 to 10000 per second, minute, hour or day: 10/second",
+        ["--log-burst"] = "a whole number from 1 to 10000",
+        ["--check"] = "no value",
+        ["--forward"] = "no value",
     };
 
     /// <summary>What <paramref name="option"/> takes.</summary>
@@ -102,7 +117,9 @@ internal static class Options
     /// </summary>
     public static string? CommandLineError(ParseResult parsed, Argument<string[]> files)
     {
-        IReadOnlyList<Token> named = parsed.GetResult(files)?.Tokens ?? [];
+        // the files of the command that was parsed: mgscan's own, or a subcommand's (mgscan rules --check FILES)
+        IReadOnlyList<Token> named = parsed.GetResult(files)?.Tokens ?? [.. parsed.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens)];
+        string help = parsed.CommandResult.Command is RootCommand ? "mgscan --help" : "mgscan " + parsed.CommandResult.Command.Name + " --help";
         foreach (Token token in parsed.Tokens)
         {
             if (token.Type == TokenType.DoubleDash)
@@ -112,7 +129,7 @@ internal static class Options
 
             if (token.Value.Length > 1 && token.Value[0] == '-' && named.Any(f => ReferenceEquals(f, token)))
             {
-                return $"{token.Value}: no such option (mgscan --help lists them; a file whose name starts with '-' goes after --)";
+                return $"{token.Value}: no such option ({help} lists them; a file whose name starts with '-' goes after --)";
             }
         }
 

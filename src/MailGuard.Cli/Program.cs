@@ -17,6 +17,9 @@ public static class Program
 
         /// <summary>An input could not be read (the others were), or the command line is wrong.</summary>
         public const int Error = 2;
+
+        /// <summary>The input held no netfilter LOG line at all: the report is a diagnosis (missing rules, the log elsewhere).</summary>
+        public const int NoLogLines = 3;
     }
 
     /// <summary>Runs mgscan.</summary>
@@ -65,7 +68,7 @@ public static class Program
         var files = new Argument<string[]>("files")
         {
             Arity = ArgumentArity.ZeroOrMore,
-            Description = "Log files: kern.log, messages, syslog, their rotated .1 and .gz copies (read in time order, lines found in two files counted once), journalctl or dmesg output. None or '-': standard input.",
+            Description = "Log files: kern.log, messages, syslog, their rotated .1 and .gz copies (read in time order, lines found in two files counted once), journalctl or dmesg output. '-': standard input; none: standard input when it is a pipe, else this machine's kernel log (kern.log, messages or the journal).",
         };
         var top = new Option<int>("--top", "-n")
         {
@@ -129,8 +132,9 @@ public static class Program
               journalctl -k -f | mgscan                       (Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
 
-            Exit status: 0 entries found, 1 no entry found, 2 an input could not be read, a wrong option, the output
-            could not be written, or an internal error (MGSCAN_DEBUG=1 prints its stack trace).
+            Exit status: 0 entries found, 1 no entry found, 3 no netfilter LOG line at all (a diagnosis), 2 an input
+            could not be read, a wrong option, the output could not be written, or an internal error (MGSCAN_DEBUG=1
+            prints its stack trace).
             """)
         {
             files,
@@ -146,6 +150,7 @@ public static class Program
             set,
             list,
         };
+        root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
         {
             DateTimeOffset now = DateTimeOffset.Now;
@@ -165,9 +170,13 @@ public static class Program
                 return ExitCode.Error;
             }
 
+            string[] named = result.GetValue(files) ?? [];
+            string root = Environment.GetEnvironmentVariable("MGSCAN_ROOT") is { Length: > 0 } r ? r : "/";
             var settings = new ScanSettings
             {
-                Inputs = result.GetValue(files) is { Length: > 0 } f ? f : ["-"],
+                Inputs = named.Length > 0 ? named : ["-"],
+                Machine = named.Length == 0 && !Console.IsInputRedirected ? MachineLogs.Find(root) : null, // a terminal: read this machine's log
+                Root = root,
                 Filter = result.GetValue(all) ? PrefixFilter.All
                     : result.GetValue(prefix) is { Length: > 0 } p ? PrefixFilter.Pattern(p)
                     : PrefixFilter.TcpOut,

@@ -40,13 +40,22 @@ internal static class Report
     }
 
     /// <summary>", skipped: …" with the non-zero counts of what was not counted as entries, or "".</summary>
-    public static string Skipped(ScanTotals t)
+    public static string Skipped(ScanTotals t, bool otherPrefixMailAnalysed = false)
     {
         var parts = new List<string>();
         Add(parts, t.Forged, "forged records (not written by the kernel)");
         Add(parts, t.Duplicates, "duplicates of lines in another input");
         Add(parts, t.Excluded, "entries outside --port/--since/--until");
-        Add(parts, t.OtherPrefix, "other netfilter entries");
+        if (otherPrefixMailAnalysed)
+        {
+            Add(parts, t.OtherPrefix - t.OtherPrefixMail, "other netfilter entries");
+        }
+        else
+        {
+            Add(parts, t.OtherPrefixMail, "outgoing mail connections under other prefixes (--all counts them)");
+            Add(parts, t.OtherPrefix - t.OtherPrefixMail, "other netfilter entries");
+        }
+
         Add(parts, t.Malformed, "malformed");
         Add(parts, t.LookAlike, "ebtables/ulogd lines");
         Add(parts, t.Blobs, "journal blobs (journalctl -a shows them)");
@@ -70,10 +79,10 @@ internal static class Report
 
     public static string PortName(int port) => s_services.TryGetValue(port, out string? name) ? $"{port} {name}" : port.ToString(CultureInfo.InvariantCulture);
 
-    public static void Table(TextWriter w, TrafficStats s, ScanTotals t, int top, IReadOnlyDictionary<uint, string> names)
+    public static void Table(TextWriter w, TrafficStats s, ScanTotals t, int top, IReadOnlyDictionary<uint, string> names, bool otherPrefixMailAnalysed = false)
     {
         var ci = CultureInfo.InvariantCulture;
-        w.WriteLine(string.Create(ci, $"{t.Entries:N0} blocked connection entries in {t.Lines:N0} lines ({t.Bytes / 1048576.0:N1} MiB)"));
+        w.WriteLine(string.Create(ci, $"{s.All.Count:N0} blocked connection entries{(otherPrefixMailAnalysed ? " (under other prefixes)" : "")} in {t.Lines:N0} lines ({t.Bytes / 1048576.0:N1} MiB)"));
         TimeRange(w, s);
 
         Section(w, "Local users (UID)", s.Uids.Top(top), k => names.TryGetValue(k, out string? n) ? string.Create(ci, $"{k} ({n})") : k.ToString(ci), s.All.Count, s.WithoutUid.Count > 0 ? ("no UID", s.WithoutUid) : null);
@@ -81,7 +90,7 @@ internal static class Report
         Section(w, "Sources (SRC)", s.Sources.Top(top), k => k.ToString(), s.All.Count, null);
         Section(w, "Destinations (DST)", s.Destinations.Top(top), k => k.ToString(), s.All.Count, null);
         Section(w, "Prefixes", s.Prefixes.Top(top), k => k, s.All.Count, null);
-        if (Skipped(t) is { Length: > 0 } skipped)
+        if (Skipped(t, otherPrefixMailAnalysed) is { Length: > 0 } skipped)
         {
             w.WriteLine();
             w.WriteLine(skipped[2..].Replace("not counted", "Not counted", StringComparison.Ordinal));
@@ -117,7 +126,11 @@ internal static class Report
         }
         else
         {
-            w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {dests:N0} different destinations"));
+            if (s.All.Count > 0)
+            {
+                w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {dests:N0} different destinations"));
+            }
+
             return;
         }
 
@@ -174,6 +187,7 @@ internal static class Report
         j.WriteNumber("entries", t.Entries);
         j.WriteNumber("malformed", t.Malformed);
         j.WriteNumber("other_prefix", t.OtherPrefix);
+        j.WriteNumber("other_prefix_mail", t.OtherPrefixMail);
         j.WriteNumber("look_alike", t.LookAlike);
         j.WriteNumber("journal_blobs", t.Blobs);
         j.WriteNumber("overlong_lines", t.OverlongLines);

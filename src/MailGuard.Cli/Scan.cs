@@ -51,6 +51,7 @@ internal static class Scan
             Ports = settings.Ports,
             Since = settings.Since,
             Until = settings.Until,
+            MailPorts = settings.MailPorts ?? new VerdictOptions().MailPorts,
             Envelope = new EnvelopeOptions { AssumedOffset = TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow) },
         };
         var scanner = new LogScanner(new LogScannerOptions
@@ -60,6 +61,8 @@ internal static class Scan
         });
         ScanTotals totals = scanner.Totals;
         bool failed = false;
+        bool noLogLines = false;
+        long analysed = -1; // entries the verdict was reached on (other prefixes' when the selection logged none)
         var inputs = new List<LogInput>();
         try
         {
@@ -77,6 +80,19 @@ internal static class Scan
             }
             else
             {
+                if (settings.Machine is { } machine)
+                {
+                    if (machine.Files.Count > 0)
+                    {
+                        settings = settings with { Inputs = [.. machine.Files] };
+                    }
+                    else
+                    {
+                        inputs.Add(new LogInput("journal", LogScanner.OpenMaybeGzip(machine.OpenJournal())));
+                        settings = settings with { Inputs = [] }; // not the terminal too
+                    }
+                }
+
                 foreach (string name in settings.Inputs)
                 {
                     if (Open(name, stderr) is { } input)
@@ -87,6 +103,18 @@ internal static class Scan
                     {
                         failed = true;
                     }
+                }
+
+                if (failed)
+                {
+                    // A named input that cannot be read never yields a verdict: it may hold the evidence.
+                    if (settings.Inputs.Any(LooksLikeASystemLog))
+                    {
+                        stderr.WriteLine($"mgscan: {MachineLogs.Find(settings.Root).Instead()}");
+                    }
+
+                    stderr.WriteLine("mgscan: no report: an input could not be read");
+                    return Program.ExitCode.Error;
                 }
 
                 await scanner.ScanAsync(inputs, new StatsSink(stats, settings.List ? outWriter : null), ct).ConfigureAwait(false);
@@ -111,7 +139,11 @@ internal static class Scan
             if (!settings.List)
             {
                 IReadOnlyDictionary<uint, string> names = Names(settings.Passwd, stderr, ref failed);
-                SpamVerdict verdict = SpamVerdict.Analyze(stats, settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)));
+                SpamVerdict verdict = SpamVerdict.Analyze(stats, totals, settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)));
+                noLogLines = verdict.Class == VerdictClass.NoLogLines;
+                bool otherPrefixes = !ReferenceEquals(verdict.Stats, stats); // the selection logged nothing: other rules' mail traffic was analysed
+                analysed = verdict.Stats.All.Count;
+                stats = verdict.Stats;
                 switch (settings.Format)
                 {
                     case "json":
@@ -122,14 +154,30 @@ internal static class Scan
                         Report.Csv(outWriter, stats, settings.Top);
                         break;
                     default:
+                        if (settings.Machine is { } m)
+                        {
+                            outWriter.WriteLine(m.Files.Count > 0
+                                ? string.Create(CultureInfo.InvariantCulture, $"Read this machine's kernel log: {m.Files[0]}{(m.Files.Count > 1 ? $" and {m.Files.Count - 1} rotated file{(m.Files.Count == 2 ? "" : "s")}" : "")}.")
+                                : "Read this machine's kernel log from the journal (journalctl _TRANSPORT=kernel -o json: every boot it keeps).");
+                        }
+
+                        if (verdict.Selection is { } selection)
+                        {
+                            foreach (string line in VerdictReport.Wrap(selection, 80))
+                            {
+                                outWriter.WriteLine(line);
+                            }
+                        }
+
                         VerdictReport.Table(outWriter, verdict, settings.Top);
                         outWriter.WriteLine();
-                        Report.Table(outWriter, stats, totals, settings.Top, names);
+                        Report.Table(outWriter, stats, totals, settings.Top, names, otherPrefixes);
                         break;
                 }
             }
             else
             {
+                noLogLines = totals.NetfilterLines == 0;
                 await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false); // the entries before their count (and a failed write before either)
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {totals.Lines:N0} lines, {totals.Entries:N0} entries{Report.Skipped(totals)}"));
             }
@@ -148,8 +196,12 @@ internal static class Scan
             }
         }
 
-        return failed ? Program.ExitCode.Error : totals.Entries > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
+        return failed ? Program.ExitCode.Error : noLogLines ? Program.ExitCode.NoLogLines : (analysed >= 0 ? analysed : totals.Entries) > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
     }
+
+    /// <summary>A path that names a system log (kern.log, messages, syslog): when it is missing, say where the kernel's log is instead.</summary>
+    private static bool LooksLikeASystemLog(string name) =>
+        Path.GetFileName(name) is var f && (f.StartsWith("kern.log", StringComparison.Ordinal) || f.StartsWith("messages", StringComparison.Ordinal) || f.StartsWith("syslog", StringComparison.Ordinal));
 
     /// <summary>A single large, regular, uncompressed file (the report, not --list): read in parallel chunks on all cores.</summary>
     private static string? ParallelCandidate(ScanSettings settings)

@@ -188,6 +188,30 @@ internal static class VerdictReport
         }
 
         j.WriteEndArray();
+        if (v.Selection is { } selection)
+        {
+            j.WriteString("selection", selection);
+        }
+        else
+        {
+            j.WriteNull("selection");
+        }
+
+        j.WriteStartArray("discovered_prefixes");
+        foreach (DiscoveredPrefix d in v.DiscoveredPrefixes)
+        {
+            j.WriteStartObject();
+            j.WriteString("prefix", d.Prefix);
+            j.WriteNumber("entries", d.Entries);
+            if (d.FrontEnd is { } frontEnd)
+            {
+                j.WriteString("front_end", frontEnd);
+            }
+
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
         j.WriteStartArray("forged");
         foreach (ForgedRecordWriter f in v.Forged)
         {
@@ -281,14 +305,20 @@ internal static class VerdictReport
     private static void Actor(Utf8JsonWriter j, Actor a)
     {
         j.WriteStartObject();
-        j.WriteString("kind", a.Kind switch { ActorKind.User => "uid", ActorKind.ForwardedInterface => "interface", _ => "src" });
+        j.WriteString("kind", a.Kind switch { ActorKind.User => "uid", ActorKind.ForwardedInterface => "interface", ActorKind.Service => "service", _ => "src" });
         if (a.Kind == ActorKind.User)
         {
             j.WriteNumber("key", uint.Parse(a.Key, s_ci));
+            j.WriteBoolean("shared_uid", a.SharedUid);
         }
         else
         {
             j.WriteString("key", a.Key);
+        }
+
+        if (a.Kind == ActorKind.Service && a.Stat.Uid is { } uid)
+        {
+            j.WriteNumber("uid", uid);
         }
 
         j.WriteString("label", a.Label);
@@ -349,6 +379,8 @@ internal static class VerdictReport
         VerdictClass.RetryingClient => "retrying-client",
         VerdictClass.Unclear => "unclear",
         VerdictClass.ForgedLog => "forged-log",
+        VerdictClass.NoLogLines => "no-log-lines",
+        VerdictClass.MailUnderOtherPrefixes => "other-prefixes",
         _ => "nothing-suspicious",
     };
 

@@ -85,6 +85,15 @@ public sealed class LogLineParserOptions
     /// </summary>
     public bool LeanEntries { get; init; }
 
+    /// <summary>
+    /// The mail ports, to notice outgoing mail connections logged under another prefix: an entry whose prefix
+    /// <see cref="Filter"/> does not select, but that leaves through an interface (<c>OUT=</c> set: OUTPUT or FORWARD)
+    /// over TCP to one of these ports, stays <see cref="LineKind.OtherPrefix"/> with <see cref="LogRecord.OutgoingMail"/>
+    /// set (counted in <see cref="ScanTotals.OtherPrefixMail"/>; <see cref="TrafficStatsSink"/> keeps them in
+    /// <see cref="TrafficStats.OtherPrefixMail"/>). Null: not noticed.
+    /// </summary>
+    public IReadOnlyCollection<ushort>? MailPorts { get; init; }
+
     /// <summary>The same settings with another envelope (e.g. another reference time for another file).</summary>
     /// <param name="envelope">The envelope settings.</param>
     /// <returns>A copy.</returns>
@@ -97,6 +106,7 @@ public sealed class LogLineParserOptions
         Ports = Ports,
         Since = Since,
         Until = Until,
+        MailPorts = MailPorts,
     };
 }
 
@@ -114,6 +124,12 @@ public ref struct LogRecord
 
     /// <summary>The port of the rule taken from the prefix by the filter's <c>#</c> (e.g. 25 for <c>IPTABLES TCP-OUT 25:</c>), or -1.</summary>
     public int RulePort;
+
+    /// <summary>
+    /// For <see cref="LineKind.OtherPrefix"/>: an outgoing TCP connection to one of <see cref="LogLineParserOptions.MailPorts"/>
+    /// (mail traffic logged by another rule).
+    /// </summary>
+    public bool OutgoingMail;
 
     /// <summary>The message the entry was parsed from.</summary>
     public readonly ReadOnlySpan<byte> Message => Envelope.Message;
@@ -140,6 +156,7 @@ public sealed class LogLineParser
 {
     private readonly EnvelopeParser _envelope;
     private readonly ulong[]? _ports;
+    private readonly ulong[]? _mailPorts;
     private readonly long _since;
     private readonly long _until;
     private readonly bool _timeBounded;
@@ -154,15 +171,9 @@ public sealed class LogLineParser
         Options = options;
         Filter = options.Filter;
         _envelope = new EnvelopeParser(options.Envelope);
-        if (options.Ports is { } ports)
-        {
-            _ports = new ulong[65536 / 64];
-            foreach (ushort port in ports)
-            {
-                _ports[port >> 6] |= 1UL << (port & 63);
-            }
-        }
+        _ports = Bits(options.Ports);
 
+        _mailPorts = Bits(options.MailPorts);
         _timeBounded = options.Since is not null || options.Until is not null;
         _skipOther = options.SkipOtherLines;
         _reading = options.LeanEntries ? BodyReading.Lean : BodyReading.Common;
@@ -234,6 +245,7 @@ public sealed class LogLineParser
         bool selected = Filter.Matches(record.Entry.Prefix.Slice(record.Envelope.Message), out record.RulePort);
         if (!selected)
         {
+            record.OutgoingMail = IsOutgoingMail(ref record);
             return LineKind.OtherPrefix;
         }
 
@@ -266,6 +278,30 @@ public sealed class LogLineParser
 
         ReadOnlySpan<byte> t = line.TrimStart(" \t\u001e"u8);
         return t.IsEmpty || t[0] == (byte)'{' || t[0] == (byte)'-' || t.StartsWith("data:"u8);
+    }
+
+    /// <summary>A TCP connection leaving through an interface (<c>OUT=</c> set) to one of <see cref="LogLineParserOptions.MailPorts"/>.</summary>
+    private bool IsOutgoingMail(ref LogRecord record)
+    {
+        ref readonly NetfilterPacket p = ref record.Entry.Packet;
+        return _mailPorts is not null && record.Status == NetfilterParseStatus.Entry && record.Entry.Out.Length > 0 && p.Proto == NetfilterProtocol.Tcp
+            && p.Has(NetfilterFields.Ports) && (_mailPorts[p.Dpt >> 6] & (1UL << (p.Dpt & 63))) != 0;
+    }
+
+    private static ulong[]? Bits(IReadOnlyCollection<ushort>? ports)
+    {
+        if (ports is null)
+        {
+            return null;
+        }
+
+        var bits = new ulong[65536 / 64];
+        foreach (ushort port in ports)
+        {
+            bits[port >> 6] |= 1UL << (port & 63);
+        }
+
+        return bits;
     }
 
     private bool IsExcluded(ref LogRecord record)

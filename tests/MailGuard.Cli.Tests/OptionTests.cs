@@ -159,7 +159,7 @@ public class OptionTests
     private static string Mgscan => Path.Combine(AppContext.BaseDirectory, "mgscan.dll");
 
     /// <summary>Runs mgscan in <paramref name="directory"/> (null: the repository) with the time zone <paramref name="tz"/>.</summary>
-    private static (int Code, string Out, string Err) Run(string? directory, string tz, params string[] args)
+    internal static (int Code, string Out, string Err) Run(string? directory, string tz, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {

@@ -105,7 +105,7 @@ public class SafeOutputTests
         (int code, _, string stderr) = MgscanTests.Run(null, "no-such-\u001b]0;x\u0007\u202e.log");
         Assert.Equal(2, code);
         AssertNothingRaw(stderr);
-        Assert.Equal("mgscan: no-such-\\x1b]0;x\\x07\\u202e.log: no such file\n", stderr);
+        Assert.Equal("mgscan: no-such-\\x1b]0;x\\x07\\u202e.log: no such file\nmgscan: no report: an input could not be read\n", stderr);
     }
 
     [Theory]

@@ -28,7 +28,7 @@ public sealed partial class AdviceShellTests
     private static readonly string[] Stubs =
     [
         "iptables", "ip6tables", "nft", "ss", "ps", "ls", "ip", "wg", "conntrack", "crontab", "systemctl", "grep", "find", "head", "tail", "sort",
-        "uniq", "mailq", "postcat", "postqueue", "exim", "apt", "dnf", "service", "netfilter-persistent", "firewall-cmd", "journalctl", "getent", "cut",
+        "uniq", "mailq", "postcat", "postqueue", "exim", "apt", "dnf", "service", "netfilter-persistent", "firewall-cmd", "journalctl", "getent", "cut", "mgscan",
     ];
 
     [Fact]

@@ -57,6 +57,9 @@ public sealed class KeyStat
     /// <summary>For UIDs: the GID of the last entry with this UID; otherwise null.</summary>
     public uint? Gid { get; internal set; }
 
+    /// <summary>For services (<see cref="TrafficStats.Services"/>): the UID of its entries (the last one summed), or null when they carried none.</summary>
+    public uint? Uid { get; internal set; }
+
     /// <summary>The earliest time seen, when the lines carried times.</summary>
     public DateTimeOffset? First => _first == long.MaxValue ? null : new DateTimeOffset(_first + _firstOffset.Ticks, _firstOffset);
 

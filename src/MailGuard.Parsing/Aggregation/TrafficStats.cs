@@ -34,6 +34,8 @@ public sealed class TrafficStats
     private readonly LastNames _lastNames = new();
     private readonly Dictionary<CellKey, Cell> _cells = [];
     private readonly List<string> _names = []; // interned interface and prefix names, by id
+    private readonly List<string?> _serviceOfName = []; // the service a prefix name names (ServicePrefix), by id
+    private bool _anyService;
     private readonly List<byte[]> _nameBytes = []; // their bytes, which key them
     private readonly Dictionary<int, List<int>> _nameIdsByHash = [];
     private Cell? _lastCell;
@@ -87,6 +89,18 @@ public sealed class TrafficStats
     /// <summary>Per log prefix (trailing spaces removed).</summary>
     public KeyStats<string> Prefixes => Summed.Prefixes;
 
+    /// <summary>
+    /// Per service named by a per-service LOG rule's prefix (<see cref="ServicePrefix"/>, <c>TCP-OUT 25 v2ray:</c>): the
+    /// actor behind a UID that several services share; <see cref="KeyStat.Uid"/> is the UID it ran as.
+    /// </summary>
+    public KeyStats<string> Services => Summed.Services;
+
+    /// <summary>
+    /// Per UID, the entries whose prefix names no service: what is left of a UID once <see cref="Services"/> took
+    /// the traffic of the services that run as it. Equal to <see cref="Uids"/> when no prefix names a service.
+    /// </summary>
+    public KeyStats<uint> UidsWithoutService => Summed.UidsWithoutService ?? Summed.Uids;
+
     /// <summary>All entries together: count, time range, distinct destinations.</summary>
     public KeyStat All => Summed.All;
 
@@ -95,6 +109,18 @@ public sealed class TrafficStats
     /// with only the kernel's time since boot in <see cref="Timeline.SinceBoot"/>.
     /// </summary>
     public Timeline Timeline { get; } = new();
+
+    /// <summary>
+    /// Outgoing mail connections logged under prefixes the filter does not select (<see cref="LogRecord.OutgoingMail"/>),
+    /// kept apart: analysed instead when the selected prefixes logged nothing (<see cref="SpamVerdict.Analyze(TrafficStats, ScanTotals?, VerdictOptions?)"/>).
+    /// Created on first use.
+    /// </summary>
+    public TrafficStats OtherPrefixMail => _otherPrefixMail ??= new TrafficStats(Options);
+
+    /// <summary>Whether <see cref="OtherPrefixMail"/> holds anything (reading it would create it).</summary>
+    public bool HasOtherPrefixMail => _otherPrefixMail is { _cells.Count: > 0 } || _otherPrefixMail is { _pending: > 0 };
+
+    private TrafficStats? _otherPrefixMail;
 
     /// <summary>Records that claim to be LOG lines but that the log says a process wrote (<see cref="LineKind.Forged"/>): add them with <see cref="ForgedRecords.Add"/>.</summary>
     public ForgedRecords Forged { get; } = new();
@@ -265,6 +291,10 @@ public sealed class TrafficStats
         _sequence += other._sequence;
         Timeline.Merge(other.Timeline);
         Forged.Merge(other.Forged);
+        if (other.HasOtherPrefixMail)
+        {
+            OtherPrefixMail.Merge(other.OtherPrefixMail);
+        }
         _lastCell = null;
         _version++;
     }
@@ -301,6 +331,9 @@ public sealed class TrafficStats
         }
 
         _names.Add(known ?? Encoding.UTF8.GetString(bytes));
+        string? service = ServicePrefix.TryParse(bytes, out _, out ReadOnlySpan<byte> name) ? Encoding.ASCII.GetString(name) : null;
+        _serviceOfName.Add(service);
+        _anyService |= service is not null;
         _nameBytes.Add(bytes.ToArray());
         bucket.Add(_names.Count - 1);
         return _names.Count - 1;
@@ -396,17 +429,29 @@ public sealed class TrafficStats
         public readonly KeyStats<string> OutInterfaces = new(trackDestinations: true, actor: true);
         public readonly KeyStats<string> InInterfaces = new(trackDestinations: true, actor: true);
         public readonly KeyStats<string> Prefixes = new(trackDestinations: true);
+        public readonly KeyStats<string> Services = new(trackDestinations: true, actor: true);
+        public readonly KeyStats<uint>? UidsWithoutService;
         public readonly KeyStat All = new();
         public readonly KeyStat Forwarded = new();
 
         public Rollup(TrafficStats owner)
         {
             Version = owner._version;
+            UidsWithoutService = owner._anyService ? new(trackDestinations: true, actor: true) : null;
             var gidOrder = new Dictionary<uint, long>();
             foreach (Cell cell in owner._cells.Values)
             {
                 CellKey k = cell.Key;
                 KeyStat s = cell.Stat;
+                if (owner._serviceOfName[k.Prefix] is { } service)
+                {
+                    Services.Absorb(service, s).Uid = k.HasUid ? k.Uid : null;
+                }
+                else if (k.HasUid)
+                {
+                    UidsWithoutService?.Absorb(k.Uid, s);
+                }
+
                 All.Absorb(s, detail: true);
                 if (!k.Src.IsNone)
                 {

@@ -29,7 +29,26 @@ public enum VerdictClass
     /// that it says a process wrote (<see cref="SpamVerdict.Forged"/>): someone is forging the evidence.
     /// </summary>
     ForgedLog,
+
+    /// <summary>
+    /// The input held no netfilter LOG line at all (<see cref="ScanTotals.NetfilterLines"/> is 0): not an all-clear but a
+    /// diagnosis — the LOG rules are missing, log elsewhere (another network namespace, the journal only), or the input
+    /// is not the kernel's log. The summary names the input and the causes; the advice gives the rules.
+    /// </summary>
+    NoLogLines,
+
+    /// <summary>
+    /// No spam pattern among the selected entries, but outgoing mail connections were logged under prefixes the selection
+    /// left out (<see cref="ScanTotals.OtherPrefixMail"/>): they were not analysed, so this is no all-clear.
+    /// </summary>
+    MailUnderOtherPrefixes,
 }
+
+/// <summary>A prefix whose entries were analysed although the prefix filter does not select it: outgoing mail connections logged by other rules.</summary>
+/// <param name="Prefix">The log prefix (log text: escape it before showing it).</param>
+/// <param name="Entries">Its entries.</param>
+/// <param name="FrontEnd">The firewall front-end that writes it (<see cref="FirewallFrontEnds.Name"/>), or null.</param>
+public sealed record DiscoveredPrefix(string Prefix, long Entries, string? FrontEnd);
 
 /// <summary>How sure the verdict is.</summary>
 public enum Confidence
@@ -55,6 +74,9 @@ public enum ActorKind
 
     /// <summary>A source address, for entries without <c>UID=</c> that were not forwarded (rules without <c>--log-uid</c>).</summary>
     Source,
+
+    /// <summary>A systemd service named by a per-service LOG rule's prefix (<see cref="ServicePrefix"/>): one of the services behind a shared UID.</summary>
+    Service,
 }
 
 /// <summary>One candidate sender of mail traffic, with the evidence.</summary>
@@ -137,6 +159,12 @@ public sealed class Actor
 
     /// <summary>Attempts (any port) not on <see cref="RateClock"/> — without a time, or on the other clock — and so not in <see cref="PeakMinute"/>.</summary>
     public long AttemptsOffClock { get; }
+
+    /// <summary>
+    /// For users: whether several services often run as this UID (0, 65534, or a name in <see cref="VerdictOptions.SharedUsers"/>
+    /// or <see cref="VerdictOptions.ProxyUsers"/>), so that the log cannot tell which one sent the traffic.
+    /// </summary>
+    public bool SharedUid { get; internal init; }
 
     /// <summary>Attempts on one port.</summary>
     /// <param name="port">The port.</param>
@@ -228,6 +256,24 @@ public sealed class SpamVerdict
     /// <summary>The settings the verdict was reached with (thresholds, user names, mail ports).</summary>
     public VerdictOptions Options { get; }
 
+    /// <summary>What was read, when the caller passed it (<see cref="Analyze(TrafficStats, ScanTotals?, VerdictOptions?)"/>); null otherwise.</summary>
+    public ScanTotals? Totals { get; private init; }
+
+    /// <summary>
+    /// The statistics the verdict was reached on: those given, or, when their selected prefixes logged nothing, their
+    /// <see cref="TrafficStats.OtherPrefixMail"/> (outgoing mail connections under other rules' prefixes). Render these.
+    /// </summary>
+    public TrafficStats Stats { get; private init; } = null!;
+
+    /// <summary>
+    /// Prefixes of analysed entries that <see cref="VerdictOptions.Filter"/> does not select: outgoing mail connections
+    /// found under other rules' prefixes, analysed because the selection logged nothing; most entries first.
+    /// </summary>
+    public IReadOnlyList<DiscoveredPrefix> DiscoveredPrefixes { get; private init; } = [];
+
+    /// <summary>A sentence naming <see cref="DiscoveredPrefixes"/> (the first line of a report), or null when there are none.</summary>
+    public string? Selection { get; private set; }
+
     /// <summary>One line: the class, the culprit and the confidence.</summary>
     public string Headline { get; private set; } = "";
 
@@ -241,10 +287,27 @@ public sealed class SpamVerdict
     /// <param name="stats">The statistics (all entries selected by the scan).</param>
     /// <param name="options">Thresholds, names, family; defaults when null.</param>
     /// <returns>The verdict.</returns>
-    public static SpamVerdict Analyze(TrafficStats stats, VerdictOptions? options = null)
+    public static SpamVerdict Analyze(TrafficStats stats, VerdictOptions? options = null) => Analyze(stats, null, options);
+
+    /// <summary>
+    /// Analyses the statistics of a scan, knowing what was read: an input without any LOG line gets a diagnosis
+    /// (<see cref="VerdictClass.NoLogLines"/>), and mail traffic under prefixes the selection left out refuses the all-clear
+    /// (<see cref="VerdictClass.MailUnderOtherPrefixes"/>).
+    /// </summary>
+    /// <param name="stats">The statistics (all entries selected by the scan).</param>
+    /// <param name="totals">What the scan read; null: as <see cref="Analyze(TrafficStats, VerdictOptions?)"/>.</param>
+    /// <param name="options">Thresholds, names, family, the prefix filter; defaults when null.</param>
+    /// <returns>The verdict.</returns>
+    public static SpamVerdict Analyze(TrafficStats stats, ScanTotals? totals, VerdictOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         options ??= new VerdictOptions();
+        TrafficStats selected = stats;
+        if (stats.All.Count == 0 && stats.HasOtherPrefixMail)
+        {
+            stats = stats.OtherPrefixMail; // the selection logged nothing, other rules logged mail traffic: that is the evidence
+        }
+
         var all = new Actor(ActorKind.Source, "*", "all", stats.All, options.MailPorts, 0);
         long total = all.MailAttempts;
         List<Actor> actors = Candidates(stats, options, total);
@@ -254,13 +317,27 @@ public sealed class SpamVerdict
         (VerdictClass cls, Confidence confidence) = culprit is null ? (VerdictClass.NothingSuspicious, Confidence.High) : Classify(culprit, total, options);
         confidence = culprit is { SuspiciousName: true } ? Confidence.Low : confidence;
         DateTimeOffset? burst = cls is VerdictClass.NothingSuspicious or VerdictClass.RetryingClient || culprit is null ? null : Burst(culprit, options);
-        IReadOnlyList<ForgedRecordWriter> forged = stats.Forged.Writers;
+        IReadOnlyList<ForgedRecordWriter> forged = selected.Forged.Writers;
         if (cls == VerdictClass.NothingSuspicious && forged.Count > 0)
         {
             (cls, confidence) = (VerdictClass.ForgedLog, Confidence.High); // the journal recorded who wrote them
         }
+        else if (cls == VerdictClass.NothingSuspicious && totals is { NetfilterLines: 0 })
+        {
+            (cls, confidence) = (VerdictClass.NoLogLines, Confidence.High);
+        }
+        else if (cls == VerdictClass.NothingSuspicious && ReferenceEquals(stats, selected) && (totals is { OtherPrefixMail: > 0 } || selected.HasOtherPrefixMail))
+        {
+            (cls, confidence) = (VerdictClass.MailUnderOtherPrefixes, Confidence.Low);
+        }
 
-        var verdict = new SpamVerdict(stats.All, cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst, forged, options);
+        var verdict = new SpamVerdict(stats.All, cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst, forged, options)
+        {
+            Totals = totals,
+            Stats = stats,
+            DiscoveredPrefixes = Discovered(stats, options.Filter),
+        };
+        verdict.Selection = verdict.DiscoveredPrefixes.Count > 0 ? Text.Discovered(verdict) : null;
         verdict.Headline = Text.Headline(verdict, options);
         verdict.Summary = Text.Summary(verdict, options);
         verdict.Advice = AdviceFor.Verdict(verdict, options);
@@ -271,10 +348,24 @@ public sealed class SpamVerdict
     {
         var actors = new List<Actor>();
         long byUid = 0;
-        foreach ((uint uid, KeyStat stat) in stats.Uids.Top())
+
+        // Services named by per-service rules take their traffic from the UID they run as; the UID keeps the rest.
+        foreach ((string service, KeyStat stat) in stats.Services.Top())
+        {
+            string? user = stat.Uid is { } u && options.UserNames.TryGetValue(u, out string? n) ? n : null;
+            string runsAs = stat.Uid is { } uid ? (user is null ? $" (uid {uid})" : $" (uid {uid} {user})") : "";
+            var actor = new Actor(ActorKind.Service, service, $"service {service}{runsAs}", stat, options.MailPorts, total, user);
+            byUid += actor.MailAttempts;
+            actors.Add(actor);
+        }
+
+        foreach ((uint uid, KeyStat stat) in stats.UidsWithoutService.Top())
         {
             string label = options.UserNames.TryGetValue(uid, out string? name) ? $"uid {uid} ({name})" : $"uid {uid}";
-            var actor = new Actor(ActorKind.User, uid.ToString(CultureInfo.InvariantCulture), label, stat, options.MailPorts, total, name);
+            var actor = new Actor(ActorKind.User, uid.ToString(CultureInfo.InvariantCulture), label, stat, options.MailPorts, total, name)
+            {
+                SharedUid = uid is 0 or 65534 || (name is not null && (options.SharedUsers.Contains(name) || options.ProxyUsers.Contains(name))),
+            };
             byUid += actor.MailAttempts;
             actors.Add(actor);
         }
@@ -318,7 +409,7 @@ public sealed class SpamVerdict
             return (VerdictClass.NothingSuspicious, total == 0 ? Confidence.High : Confidence.Medium);
         }
 
-        bool proxyUser = a.UserName is { } user && o.ProxyUsers.Contains(user);
+        bool proxyUser = a.Kind == ActorKind.Service ? IsProxyService(a.Key, o) : a.UserName is { } user && o.ProxyUsers.Contains(user);
         if ((a.Kind == ActorKind.ForwardedInterface && a.Stat.DistinctSources >= o.ProxyMinClients) || (proxyUser && destinations >= o.RetryMaxDestinations))
         {
             return (VerdictClass.ProxyRelay, bySharePlus(a.Stat.DistinctSources >= 2 * o.ProxyMinClients || proxyUser));
@@ -345,6 +436,33 @@ public sealed class SpamVerdict
         }
 
         return (VerdictClass.Unclear, Confidence.Low);
+    }
+
+    private static List<DiscoveredPrefix> Discovered(TrafficStats stats, PrefixFilter filter)
+    {
+        var found = new List<DiscoveredPrefix>();
+        foreach ((string prefix, KeyStat stat) in stats.Prefixes.Top())
+        {
+            if (!filter.Matches(System.Text.Encoding.UTF8.GetBytes(prefix), out _))
+            {
+                found.Add(new DiscoveredPrefix(prefix, stat.Count, FirewallFrontEnds.Name(prefix)));
+            }
+        }
+
+        return found;
+    }
+
+    private static bool IsProxyService(string service, VerdictOptions o)
+    {
+        foreach (string proxy in o.ProxyServices)
+        {
+            if (service.StartsWith(proxy, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static DateTimeOffset? Burst(Actor a, VerdictOptions o)

@@ -14,7 +14,7 @@ public enum LinuxFamily
 }
 
 /// <summary>
-/// The thresholds of <see cref="SpamVerdict.Analyze"/>. The classes are tested in this order; the first
+/// The thresholds of <see cref="SpamVerdict.Analyze(TrafficStats, ScanTotals?, VerdictOptions?)"/>. The classes are tested in this order; the first
 /// that fits wins (see docs/verdict.md):
 /// proxy relay → relay abuse → retrying client → direct-to-MX → nothing suspicious → unclear.
 /// </summary>
@@ -70,6 +70,30 @@ public sealed class VerdictOptions
 
     /// <summary>User names of web servers and PHP: a compromise there is a web application's.</summary>
     public IReadOnlyCollection<string> WebUsers { get; init; } = ["www-data", "apache", "nginx", "http", "wwwrun", "php-fpm", "lighttpd"];
+
+    /// <summary>
+    /// The prefix filter the scan selected entries by (<see cref="LogLineParserOptions.Filter"/>): analysed entries under
+    /// other prefixes are named in <see cref="SpamVerdict.DiscoveredPrefixes"/>. Default <see cref="PrefixFilter.TcpOut"/>.
+    /// </summary>
+    public PrefixFilter Filter { get; init; } = PrefixFilter.TcpOut;
+
+    /// <summary>
+    /// Service names (from per-service prefixes, <see cref="ServicePrefix"/>) taken for proxies and VPNs: a name that
+    /// starts with one of these relays its clients' traffic. Default: the usual proxy daemons.
+    /// </summary>
+    public IReadOnlyCollection<string> ProxyServices { get; init; } = ["v2ray", "xray", "shadowsocks", "ss-server", "ss-local", "ssserver", "sing-box", "trojan", "hysteria", "squid", "danted", "3proxy", "tinyproxy", "privoxy", "tor", "haproxy", "openvpn", "wireguard", "wg-quick", "ocserv", "strongswan"];
+
+    /// <summary>
+    /// User names that several services often run as (root, nobody, proxy users): when such a UID is the culprit,
+    /// the verdict says the log cannot tell its services apart. UIDs 0 and 65534 always count as shared.
+    /// </summary>
+    public IReadOnlyCollection<string> SharedUsers { get; init; } = ["root", "nobody", "nogroup", "daemon", "proxy"];
+
+    /// <summary>
+    /// The services known to run as each UID (for example this machine's running units, read by the caller), named in
+    /// the verdict when a shared UID is the culprit; empty when not known.
+    /// </summary>
+    public IReadOnlyDictionary<uint, IReadOnlyList<string>> ServicesByUid { get; init; } = new Dictionary<uint, IReadOnlyList<string>>();
 }
 
 /// <summary>Reads user names from passwd text.</summary>

@@ -15,6 +15,8 @@ internal static class Text
         VerdictClass.RelayAbuse => $"Relay abuse (stolen credentials?) by {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.RetryingClient => $"One client retrying: {v.Culprit!.Label}, {Word(v.Confidence)} confidence",
         VerdictClass.Unclear => $"Mail traffic from {v.Culprit!.Label} that fits no known pattern, {Word(v.Confidence)} confidence",
+        VerdictClass.NoLogLines => "No LOG line at all: nothing was logged here, so nothing can be told (a diagnosis, not an all-clear)",
+        VerdictClass.MailUnderOtherPrefixes => "Mail traffic under other prefixes was not analysed: run with --all",
         VerdictClass.ForgedLog when v.Forged[0].Evidence == ForgeryEvidence.ImpossibleDevice => "Forged kernel log lines: they name a network device no kernel can print",
         VerdictClass.ForgedLog => $"Forged kernel log lines, written by {Writer(v.Forged[0], o)}",
         _ when v.Culprit is { SuspiciousName: true } c => $"A low rate of mail traffic from {c.Label}: check these lines first",
@@ -25,7 +27,11 @@ internal static class Text
     {
         var sb = new StringBuilder();
         Actor? a = v.Culprit;
-        if (a is null)
+        if (v.Class == VerdictClass.NoLogLines)
+        {
+            NoLogLines(sb, v);
+        }
+        else if (a is null)
         {
             sb.Append("The log holds no connection attempt to a mail port (").Append(Ports(o.MailPorts)).Append(").");
         }
@@ -49,13 +55,96 @@ internal static class Text
             sb.Append(" The log has no UID= field: the LOG rules lack --log-uid, so the local user cannot be named (see the advice).");
         }
 
+        if (a is { Kind: ActorKind.User, SharedUid: true } && v.Class is not VerdictClass.NothingSuspicious)
+        {
+            sb.Append(' ').Append(Capital(a.Label)).Append(" is a UID that several services run as, and the log cannot tell which of them sent this");
+            if (uint.TryParse(a.Key, NumberStyles.None, s_ci, out uint uid) && o.ServicesByUid.TryGetValue(uid, out IReadOnlyList<string>? units) && units.Count > 0)
+            {
+                sb.Append(s_ci, $" (running as it: {string.Join(", ", units.Take(8))}{(units.Count > 8 ? ", …" : "")})");
+            }
+
+            sb.Append("; per-service LOG rules name each one next time (see the advice).");
+        }
+
         if (v.Forged.Count > 0)
         {
             Forgery(sb, v, o);
         }
 
+
+        if (v.Class == VerdictClass.MailUnderOtherPrefixes)
+        {
+            sb.Append(s_ci, $" But {v.Totals!.OtherPrefixMail:N0} outgoing connection{(v.Totals.OtherPrefixMail == 1 ? " to a mail port was" : "s to mail ports were")} logged under prefixes the selection ('{Shown(o.Filter)}') leaves out, and not analysed: run mgscan again with --all.");
+        }
+
         return sb.ToString();
     }
+
+    /// <summary>"No 'IPTABLES TCP-OUT &lt;port&gt;:' entry; analysed instead: …" (the first line of a report).</summary>
+    public static string Discovered(SpamVerdict v)
+    {
+        var sb = new StringBuilder();
+        sb.Append(s_ci, $"No '{Shown(v.Options.Filter)}' entry in the log; analysed instead: the outgoing mail connections other rules logged, under ");
+        int shown = 0;
+        foreach (DiscoveredPrefix d in v.DiscoveredPrefixes)
+        {
+            if (shown++ < 5)
+            {
+                sb.Append(shown > 1 ? ", " : "").Append('\'').Append(d.Prefix.TrimEnd()).Append('\'');
+                sb.Append(s_ci, $" ({d.Entries:N0}{(d.FrontEnd is { } fe ? ", " + fe : "")})");
+            }
+        }
+
+        if (shown > 5)
+        {
+            sb.Append(s_ci, $" and {shown - 5:N0} more");
+        }
+
+        return sb.Append('.').ToString();
+    }
+
+    /// <summary>A prefix filter as a reader knows it: the default's port wildcard as &lt;port&gt;.</summary>
+    private static string Shown(PrefixFilter filter) => ReferenceEquals(filter, PrefixFilter.TcpOut) ? "IPTABLES TCP-OUT <port>:" : filter.Text;
+
+    /// <summary>What the input was, and why it may hold no LOG line.</summary>
+    private static void NoLogLines(StringBuilder sb, SpamVerdict v)
+    {
+        ScanTotals t = v.Totals!;
+        if (t.Lines == 0)
+        {
+            sb.Append("The input holds no line at all — an empty file or stream, or a journal without kernel records (is journald running? does journalctl -k show anything?) — so nothing about outgoing mail can be told from it.");
+            return;
+        }
+
+        sb.Append(s_ci, $"The input ({t.Lines:N0} line{(t.Lines == 1 ? "" : "s")}");
+        if (t.Lines > 0 && t.Formats.Count > 0)
+        {
+            sb.Append(", ").Append(string.Join(", ", t.Formats.Select(FormatName).Distinct()));
+        }
+
+        sb.Append(") holds no netfilter LOG line of any prefix: nothing about outgoing mail can be told from it. Likely causes: no LOG rule ")
+            .Append("(mgscan rules --check says what is missing); rules inside a container or another network namespace (the kernel drops ")
+            .Append("their LOG lines unless net.netfilter.nf_log_all_netns=1); the kernel's messages go to the journal only, not to this ")
+            .Append("file (journalctl -k -o json | mgscan); rules that log with NFLOG to ulogd instead of LOG; a rate limit that dropped them all; ")
+            .Append("or this is not the kernel's log.");
+        if (t.Blobs > 0)
+        {
+            sb.Append(s_ci, $" {t.Blobs:N0} kernel line{(t.Blobs == 1 ? "" : "s")} were hidden by journalctl as [blob data]: run journalctl with -a or -o json.");
+        }
+    }
+
+    private static string FormatName(LogFormat f) => f switch
+    {
+        LogFormat.Rfc3164 => "syslog (traditional)",
+        LogFormat.Rfc3339 => "syslog (RFC 3339)",
+        LogFormat.Rfc5424 => "syslog (RFC 5424)",
+        LogFormat.JournalJson => "journal JSON",
+        LogFormat.JournalExport => "journal export",
+        LogFormat.JournalShortFull or LogFormat.JournalShortUnix or LogFormat.JournalShortMonotonic or LogFormat.JournalShortDelta => "journalctl text",
+        LogFormat.Dmesg or LogFormat.DmesgCtime or LogFormat.DmesgIso or LogFormat.DmesgDecorated => "dmesg",
+        LogFormat.Kmsg => "/dev/kmsg",
+        _ => "plain text",
+    };
 
     /// <summary>The forged records: how many, who wrote them or why they cannot be the kernel's, whom they blame.</summary>
     private static void Forgery(StringBuilder sb, SpamVerdict v, VerdictOptions o)
@@ -133,6 +222,7 @@ internal static class Text
             string.Create(s_ci, $"neither direct-to-MX nor relay abuse, and with {a.AttemptsOffClock:N0} attempt{(a.AttemptsOffClock == 1 ? "" : "s")} outside the measured rate it cannot be called quiet; look at the actors below"),
         VerdictClass.Unclear => "more than a quiet server sends, but neither direct-to-MX nor relay abuse; look at the actors below",
         VerdictClass.ForgedLog => Quiet(a, o) ? "a normal, low rate among the genuine entries" : "too few genuine attempts to act on",
+        VerdictClass.MailUnderOtherPrefixes => Quiet(a, o) ? "a normal, low rate among the selected entries" : "too few selected attempts to act on",
         _ => Quiet(a, o) ? "a normal, low rate" : a.PeakMinute is null ? "too few attempts to act on (their rate is unknown)" : "too few attempts to act on",
     };
 
@@ -257,12 +347,24 @@ internal static class AdviceFor
                     $"systemctl list-timers --all | head -n 20",
                 ]));
                 break;
+            case VerdictClass.DirectToMx or VerdictClass.RetryingClient or VerdictClass.RelayAbuse or VerdictClass.Unclear or VerdictClass.ProxyRelay when a is { Kind: ActorKind.Service }:
+                steps.Add(ServiceBlock(a, v.Class == VerdictClass.RelayAbuse ? [.. a.MailPorts.Keys.Where(p => p != 25)] : v.Class == VerdictClass.DirectToMx ? [25] : [.. o.MailPorts.Order()]));
+                steps.Add(new Advice($"Look at what {a.Label} does", [
+                    $"systemctl status {ShellWord.Quote(a.Key + ".service")}   # the prefix holds at most 17 characters of the unit's name",
+                    $"journalctl -u {ShellWord.Quote(a.Key + ".service")} -n 50",
+                ]));
+                break;
             case VerdictClass.DirectToMx or VerdictClass.RetryingClient or VerdictClass.RelayAbuse or VerdictClass.Unclear when a is not null:
                 steps.Add(new Advice("Find the process sending now (the log cannot name the user)", [
                     "ss -tnp state syn-sent '( dport = :25 or dport = :465 or dport = :587 )'",
                     "ps -o user,pid,lstart,cmd -p PID",
                 ]));
                 break;
+        }
+
+        if (a is { Kind: ActorKind.User, SharedUid: true } && v.Class is not VerdictClass.NothingSuspicious)
+        {
+            steps.Add(SharedUid(a, o));
         }
 
         if (!v.UidLogged && v.MailAttempts > 0 && (a is null || a.Kind != ActorKind.ForwardedInterface))
@@ -280,7 +382,12 @@ internal static class AdviceFor
             steps.Add(Forgers(v.Forged, o));
         }
 
-        if (v.Class is not (VerdictClass.NothingSuspicious or VerdictClass.ForgedLog))
+        if (v.Class == VerdictClass.NoLogLines)
+        {
+            steps.AddRange(Diagnose(o));
+        }
+
+        if (v.Class is not (VerdictClass.NothingSuspicious or VerdictClass.ForgedLog or VerdictClass.NoLogLines or VerdictClass.MailUnderOtherPrefixes))
         {
             steps.Add(Persist(o.Family));
         }
@@ -303,6 +410,52 @@ internal static class AdviceFor
                 $"ip6tables -I OUTPUT -p tcp {dports} -m owner --uid-owner {ShellWord.Quote(a.Key)} -j REJECT --reject-with tcp-reset",
                 $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} meta skuid {ShellWord.Quote(a.Key)} reject with tcp reset",
             ]);
+    }
+
+    /// <summary>No LOG line: find out why, then log what mgscan needs (one rule per mail port, with the UID and a rate limit).</summary>
+    private static IEnumerable<Advice> Diagnose(VerdictOptions o)
+    {
+        string ports = string.Join(' ', o.MailPorts.Order());
+        yield return new Advice("Find out why nothing was logged", [
+            "mgscan rules --check                     # as root: which LOG rules are missing",
+            "iptables -S OUTPUT | grep -e LOG -e NFLOG; nft list ruleset | grep -w log",
+            "cat /proc/net/netfilter/nf_log           # NONE next to 2 (IPv4): no logger is bound yet",
+            "sysctl net.netfilter.nf_log_all_netns    # 0: LOG rules in containers or other namespaces write nothing",
+            "ls -l /var/log/kern.log* /var/log/messages* 2>/dev/null; journalctl -k -n 5",
+        ]);
+        yield return new Advice("Log outgoing mail connections with the UID, rate-limited so a flood cannot fill the disk", [
+            $"for p in {ports}; do iptables -I OUTPUT -p tcp --dport $p -m limit --limit 60/min --limit-burst 120 -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
+            $"for p in {ports}; do ip6tables -I OUTPUT -p tcp --dport $p -m limit --limit 60/min --limit-burst 120 -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
+            "# nftables: nft add rule inet filter output tcp dport 25 limit rate 60/minute burst 120 packets log prefix \"IPTABLES TCP-OUT 25:\" flags skuid",
+            "mgscan rules                             # the whole rule set for iptables, nft, firewalld and ufw",
+        ]);
+    }
+
+    /// <summary>Block one service by its cgroup (the rule a per-service LOG rule mirrors).</summary>
+    private static Advice ServiceBlock(Actor a, IReadOnlyList<ushort> ports)
+    {
+        string dports = ports.Count == 1 ? string.Create(CultureInfo.InvariantCulture, $"--dport {ports[0]}") : "-m multiport --dports " + string.Join(",", ports);
+        string nftPorts = ports.Count == 1 ? ports[0].ToString(CultureInfo.InvariantCulture) : "{ " + string.Join(", ", ports) + " }";
+        string path = "system.slice/" + a.Key + ".service";
+        return new Advice($"Stop {a.Label} from connecting to {(ports.Count == 1 ? "port " + dports[8..] : "ports " + string.Join(", ", ports))}", [
+            $"iptables -I OUTPUT -p tcp {dports} -m cgroup --path {ShellWord.Quote(path)} -j REJECT --reject-with tcp-reset",
+            $"ip6tables -I OUTPUT -p tcp {dports} -m cgroup --path {ShellWord.Quote(path)} -j REJECT --reject-with tcp-reset",
+            $"# nftables: nft insert rule inet filter output tcp dport {nftPorts} socket cgroupv2 level 2 {NftString(path)} reject with tcp reset",
+        ]);
+    }
+
+    /// <summary>A UID that several services run as: the log cannot tell them apart; the next one can.</summary>
+    private static Advice SharedUid(Actor a, VerdictOptions o)
+    {
+        var commands = new List<string>
+        {
+            $"ps -o pid,unit,lstart,cmd -u {ShellWord.Quote(a.Key)}   # the services running as this UID",
+        };
+        IReadOnlyList<string> units = uint.TryParse(a.Key, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid) && o.ServicesByUid.TryGetValue(uid, out IReadOnlyList<string>? known) ? known : [];
+        commands.Add(units.Count > 0
+            ? "mgscan rules --per-service " + string.Join(' ', units.Take(8).Select(ShellWord.Quote)) + "   # LOG rules that name each service"
+            : "mgscan rules --per-service UNIT...   # LOG rules that name each service (the units from the line above)");
+        return new Advice($"Tell apart the services that run as {a.Label}", commands);
     }
 
     private static Advice ForwardBlock(string iface, IReadOnlyCollection<ushort> mailPorts)

@@ -18,7 +18,8 @@ public enum PrefixFilterKind
 
 /// <summary>
 /// Selects netfilter entries by their log prefix. The default, <see cref="TcpOut"/>, selects
-/// <c>IPTABLES TCP-OUT &lt;port&gt;:</c> (with or without a space after the colon) and exposes the rule's port.
+/// <c>IPTABLES TCP-OUT &lt;port&gt;:</c> (with or without a space after the colon) and the per-service
+/// <c>TCP-OUT &lt;port&gt; &lt;service&gt;:</c>, and exposes the rule's port.
 /// </summary>
 /// <remarks>Immutable and thread-safe; matching allocates nothing.</remarks>
 public sealed class PrefixFilter
@@ -26,8 +27,11 @@ public sealed class PrefixFilter
     private readonly byte[] _pattern;
     private readonly int _literalHead; // pattern bytes before the first wildcard: compared at once
 
-    private PrefixFilter(PrefixFilterKind kind, byte[] pattern, string text)
+    private readonly bool _services; // also per-service prefixes (ServicePrefix)
+
+    private PrefixFilter(PrefixFilterKind kind, byte[] pattern, string text, bool services = false)
     {
+        _services = services;
         Kind = kind;
         _pattern = pattern;
         Text = text;
@@ -35,8 +39,11 @@ public sealed class PrefixFilter
         _literalHead = head < 0 ? pattern.Length : head;
     }
 
-    /// <summary>The filter for the rules this product is built around: <c>IPTABLES TCP-OUT #:</c>.</summary>
-    public static PrefixFilter TcpOut { get; } = Pattern("IPTABLES TCP-OUT #:");
+    /// <summary>
+    /// The filter for the rules this product is built around: <c>IPTABLES TCP-OUT #:</c>, and the per-service rules'
+    /// <c>TCP-OUT # SERVICE:</c> (<see cref="ServicePrefix"/>).
+    /// </summary>
+    public static PrefixFilter TcpOut { get; } = new(PrefixFilterKind.Pattern, "IPTABLES TCP-OUT #:"u8.ToArray(), "IPTABLES TCP-OUT #:", services: true);
 
     /// <summary>A filter that accepts every netfilter entry.</summary>
     public static PrefixFilter All { get; } = new(PrefixFilterKind.All, [], "*");
@@ -89,7 +96,8 @@ public sealed class PrefixFilter
                 return TrimEndSpaces(prefix).SequenceEqual(_pattern);
             default:
                 ReadOnlySpan<byte> s = TrimEndSpaces(prefix);
-                return s.StartsWith(_pattern.AsSpan(0, _literalHead)) && Match(_pattern.AsSpan(_literalHead), s[_literalHead..], ref rulePort);
+                return (s.StartsWith(_pattern.AsSpan(0, _literalHead)) && Match(_pattern.AsSpan(_literalHead), s[_literalHead..], ref rulePort))
+                    || (_services && ServicePrefix.TryParse(s, out rulePort, out _));
         }
     }
 

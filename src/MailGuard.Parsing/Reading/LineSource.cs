@@ -63,6 +63,9 @@ internal sealed class LineSource : IDisposable
     /// <summary>The line <see cref="TryTake"/> returned last, again (valid until the next <see cref="TryTake"/> or <see cref="FillAsync"/>).</summary>
     public ReadOnlySpan<byte> Current => _current.IsSingleSegment ? _current.FirstSpan : _straddle.AsSpan(0, (int)_current.Length);
 
+    /// <summary>True once the wrapper of the input's first line was noted (<see cref="ScanTotals.Formats"/>).</summary>
+    public bool FormatNoted { get; set; }
+
     /// <summary>True when <see cref="Current"/> was taken and parsed for its key but not yet passed on.</summary>
     public bool HasHead { get; set; }
 

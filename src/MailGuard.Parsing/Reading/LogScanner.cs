@@ -28,6 +28,12 @@ public sealed class ScanTotals
     /// <summary>Netfilter entries with a prefix the filter does not select.</summary>
     public long OtherPrefix { get; internal set; }
 
+    /// <summary>
+    /// Among <see cref="OtherPrefix"/>: outgoing TCP connections to <see cref="LogLineParserOptions.MailPorts"/> (mail traffic
+    /// logged under a prefix the filter does not select: <see cref="LogRecord.OutgoingMail"/>).
+    /// </summary>
+    public long OtherPrefixMail { get; internal set; }
+
     /// <summary>Selected netfilter lines that stop early or hold unexpected text.</summary>
     public long Malformed { get; internal set; }
 
@@ -58,6 +64,33 @@ public sealed class ScanTotals
     /// <summary>The copies the <see cref="CappedRepeatNotices"/> claimed beyond the bound: not counted.</summary>
     public long CappedRepeatCopies { get; internal set; }
 
+    /// <summary>The wrappers the lines were written in (the first line of each input, and every line parsed), in <see cref="LogFormat"/> order.</summary>
+    public IReadOnlyList<LogFormat> Formats
+    {
+        get
+        {
+            var formats = new List<LogFormat>();
+            for (int i = 0; i < 64; i++)
+            {
+                if ((FormatMask & (1UL << i)) != 0)
+                {
+                    formats.Add((LogFormat)i);
+                }
+            }
+
+            return formats;
+        }
+    }
+
+    /// <summary>Bit i set: a line in <see cref="LogFormat"/> i was read.</summary>
+    internal ulong FormatMask { get; set; }
+
+    /// <summary>
+    /// Netfilter lines of every kind: entries (selected, excluded, duplicated), other prefixes, malformed, look-alikes,
+    /// forged. Zero means the input held no LOG line at all: the rules are missing, or the log is elsewhere.
+    /// </summary>
+    public long NetfilterLines => Entries + Excluded + Duplicates + OtherPrefix + Malformed + LookAlike + Forged;
+
     /// <summary>Adds another set of totals to this one.</summary>
     /// <param name="other">The totals to add.</param>
     public void Add(ScanTotals other)
@@ -67,6 +100,7 @@ public sealed class ScanTotals
         Lines += other.Lines;
         Entries += other.Entries;
         OtherPrefix += other.OtherPrefix;
+        OtherPrefixMail += other.OtherPrefixMail;
         Malformed += other.Malformed;
         LookAlike += other.LookAlike;
         Blobs += other.Blobs;
@@ -75,6 +109,7 @@ public sealed class ScanTotals
         Excluded += other.Excluded;
         Duplicates += other.Duplicates;
         Forged += other.Forged;
+        FormatMask |= other.FormatMask;
         CappedRepeatNotices += other.CappedRepeatNotices;
         CappedRepeatCopies += other.CappedRepeatCopies;
     }
@@ -292,6 +327,12 @@ public sealed class LogScanner
         other.RulePort = -1;
         var hits = new NeedleHits(data);
         int pos = 0;
+        if (!source.FormatNoted && data.Length > 0)
+        {
+            int firstEnd = data.IndexOf((byte)'\n');
+            NoteFormat(source, data[..(firstEnd < 0 ? Math.Min(data.Length, _maxLine) : Math.Min(firstEnd, _maxLine))]);
+        }
+
         while (pos < data.Length)
         {
             ReadOnlySpan<byte> rest = data[pos..];
@@ -460,6 +501,11 @@ public sealed class LogScanner
         other.RulePort = -1;
         while (source.TryTake(out ReadOnlySpan<byte> line))
         {
+            if (!source.FormatNoted)
+            {
+                NoteFormat(source, line);
+            }
+
             if (skip && PassOther(source, line, ref other, ref sink))
             {
                 continue;
@@ -478,6 +524,17 @@ public sealed class LogScanner
             }
 
             Deliver(source, index, line, kind, ref record, ref sink, window);
+        }
+    }
+
+    /// <summary>The wrapper of an input's first line, parsed whatever it is: a log without any LOG line still says what it is.</summary>
+    private void NoteFormat(LineSource source, ReadOnlySpan<byte> line)
+    {
+        source.FormatNoted = true;
+        if (line.IndexOf((byte)0) < 0)
+        {
+            source.Parser.Parse(line, out LogRecord record, skipOther: false);
+            Totals.FormatMask |= 1UL << (int)record.Envelope.Format;
         }
     }
 
@@ -515,6 +572,11 @@ public sealed class LogScanner
     private void Deliver<TSink>(LineSource source, int index, ReadOnlySpan<byte> line, LineKind kind, ref LogRecord record, ref TSink sink, DuplicateWindow? window, bool repeat = false)
         where TSink : ILogSink
     {
+        if (kind is not (LineKind.Binary or LineKind.Other))
+        {
+            Totals.FormatMask |= 1UL << (int)record.Envelope.Format; // an Other line may have been passed over unparsed
+        }
+
         switch (kind)
         {
             case LineKind.Binary:
@@ -558,6 +620,11 @@ public sealed class LogScanner
                     break;
                 case LineKind.OtherPrefix:
                     Totals.OtherPrefix++;
+                    if (record.OutgoingMail)
+                    {
+                        Totals.OtherPrefixMail++;
+                    }
+
                     break;
                 case LineKind.Malformed:
                     Totals.Malformed++;
