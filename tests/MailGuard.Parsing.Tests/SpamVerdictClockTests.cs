@@ -47,7 +47,7 @@ public class SpamVerdictClockTests
         // 16 attempts in a minute is more than a quiet server sends; without times nobody can say it is less
         Assert.Equal(VerdictClass.Unclear, v.Class);
         Assert.DoesNotContain("a normal, low rate", v.Summary, StringComparison.Ordinal);
-        Assert.Contains(peak is null ? "at a rate the log cannot tell (its lines carry no time)" : "up to 16 a minute", v.Summary, StringComparison.Ordinal);
+        Assert.Contains(peak is null ? "at a rate the log cannot tell (its lines carry no time) — neither direct-to-MX nor relay abuse, and without times it cannot be called quiet" : "up to 16 a minute — more than a quiet server sends", v.Summary, StringComparison.Ordinal);
         Assert.Contains(clock == ClockKind.Uptime ? "between boot +10m" : clock == ClockKind.WallClock ? "between 19:23 and 19:24 (2026-11-23)" : "(14), 465 (1), 587 (1), at a rate", v.Summary, StringComparison.Ordinal);
     }
 

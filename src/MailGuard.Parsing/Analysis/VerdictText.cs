@@ -219,7 +219,8 @@ internal static class Text
         VerdictClass.RelayAbuse => "the pattern of one submission relay abused, e.g. with stolen SMTP credentials",
         VerdictClass.RetryingClient => "one client retrying the same servers: a stuck mail queue or a misconfigured program, not a spam run",
         VerdictClass.Unclear when !Quiet(a, o) && (a.PeakMinute?.Count ?? 0) <= o.QuietMaxPerMinute && a.Stat.DistinctDestinations < o.DirectToMxMinDestinations =>
-            string.Create(s_ci, $"neither direct-to-MX nor relay abuse, and with {a.AttemptsOffClock:N0} attempt{(a.AttemptsOffClock == 1 ? "" : "s")} outside the measured rate it cannot be called quiet; look at the actors below"),
+            a.PeakMinute is null ? "neither direct-to-MX nor relay abuse, and without times it cannot be called quiet; look at the actors below"
+            : string.Create(s_ci, $"neither direct-to-MX nor relay abuse, and with {a.AttemptsOffClock:N0} attempt{(a.AttemptsOffClock == 1 ? "" : "s")} outside the measured rate it cannot be called quiet; look at the actors below"),
         VerdictClass.Unclear => "more than a quiet server sends, but neither direct-to-MX nor relay abuse; look at the actors below",
         VerdictClass.ForgedLog => Quiet(a, o) ? "a normal, low rate among the genuine entries" : "too few genuine attempts to act on",
         VerdictClass.MailUnderOtherPrefixes => Quiet(a, o) ? "a normal, low rate among the selected entries" : "too few selected attempts to act on",
