@@ -593,11 +593,13 @@ public sealed class EnvelopeParser
             return;
         }
 
-        if (TryUptime(line, out TimeSpan up, out int after, out bool delta))
+        if (TryUptime(line, out TimeSpan up, out int after))
         {
             env.Uptime = up;
             ReadOnlySpan<byte> rest = line[after..];
-            if (delta)
+
+            // journalctl short-delta pads the stamp of its first line on the right: "[ 4502.079655                ] host kernel: msg"
+            if (line[close - 1] == (byte)' ')
             {
                 ParseHostTag(rest, ref env, LogFormat.JournalShortDelta);
                 return;
@@ -617,6 +619,14 @@ public sealed class EnvelopeParser
 
         ReadOnlySpan<byte> inside = line[1..close];
         ReadOnlySpan<byte> msg = close + 1 < line.Length && line[close + 1] == (byte)' ' ? line[(close + 2)..] : line[(close + 1)..];
+
+        // journalctl short-delta: "[ 4503.093835 <    1.014180 >] host kernel: msg" ("*>" where the boot changed)
+        if (TryDeltaStamp(inside, out up))
+        {
+            env.Uptime = up;
+            ParseHostTag(msg, ref env, LogFormat.JournalShortDelta);
+            return;
+        }
 
         // dmesg -T: "[Mon Nov 23 22:33:00 2026]"
         if (inside.Length == 24 && inside[3] == (byte)' ' && inside[19] == (byte)' ' &&
@@ -641,18 +651,10 @@ public sealed class EnvelopeParser
     }
 
     /// <summary><c>[  123.456789]</c> plus an optional space; also skips a <c>[T1234]</c> caller id.</summary>
-    private static bool TryUptime(ReadOnlySpan<byte> s, out TimeSpan uptime, out int after) => TryUptime(s, out uptime, out after, out _);
-
-    /// <summary>
-    /// <c>[  123.456789]</c> plus an optional space; also skips a <c>[T1234]</c> caller id. <paramref name="delta"/>: the
-    /// stamp has journalctl short-delta's time since the previous line (<c>[ 4326.833849 &lt;    1.012691 &gt;]</c>, <c>*&gt;</c>
-    /// where the boot changed), or its padding where there is no previous line (<c>[ 4325.821158                ]</c>).
-    /// </summary>
-    private static bool TryUptime(ReadOnlySpan<byte> s, out TimeSpan uptime, out int after, out bool delta)
+    private static bool TryUptime(ReadOnlySpan<byte> s, out TimeSpan uptime, out int after)
     {
         uptime = default;
         after = 0;
-        delta = false;
         int i = 1;
         while (i < s.Length && s[i] == (byte)' ')
         {
@@ -683,17 +685,11 @@ public sealed class EnvelopeParser
             i++;
         }
 
-        // journalctl short-delta: "[1840802.579931 <    0.003871 >]", on its first line "[1840802.579931                ]"
+        // journalctl short-delta pads the stamp on the right: "[1840802.579931                ]"
         int digitsEnd = i;
         while (i < s.Length && s[i] == (byte)' ')
         {
             i++;
-        }
-
-        delta = i > digitsEnd;
-        if (delta && i < s.Length && s[i] == (byte)'<' && !TrySkipDelta(s, ref i))
-        {
-            return false;
         }
 
         if (digitsEnd == f0 || i >= s.Length || s[i] != (byte)']')
@@ -736,34 +732,37 @@ public sealed class EnvelopeParser
         return true;
     }
 
-    /// <summary>journalctl short-delta's <c>&lt;    0.003871 &gt;</c> or <c>&lt;    0.003871*&gt;</c> at <paramref name="i"/>; on success <paramref name="i"/> is just after it.</summary>
-    private static bool TrySkipDelta(ReadOnlySpan<byte> s, ref int i)
+    /// <summary>
+    /// The inside of journalctl short-delta's stamp, <c> 4503.093835 &lt;    1.014180 &gt;</c> or <c>…*&gt;</c> (the boot changed:
+    /// the delta is then wall-clock time): the time since boot before the <c>&lt;</c>.
+    /// </summary>
+    private static bool TryDeltaStamp(ReadOnlySpan<byte> inside, out TimeSpan uptime)
     {
-        int j = i + 1;
-        while (j < s.Length && s[j] == (byte)' ')
-        {
-            j++;
-        }
+        uptime = default;
+        int lt = inside.IndexOf((byte)'<');
+        return lt > 1 && inside[lt - 1] == (byte)' ' && inside.Length > lt + 3 && inside[^1] == (byte)'>' &&
+            (inside[^2] == (byte)' ' || inside[^2] == (byte)'*') &&
+            TrySeconds(inside[(lt + 1)..^2].TrimStart((byte)' '), out _) &&
+            TrySeconds(inside[..lt].Trim((byte)' '), out uptime);
+    }
 
-        int n = Utf8Number.ParseUInt64(s[j..], out _);
-        j += n;
-        if (n == 0 || j >= s.Length || s[j] != (byte)'.')
-        {
-            return false;
-        }
-
-        int f0 = ++j;
-        while (j < s.Length && IsDigit(s[j]))
-        {
-            j++;
-        }
-
-        if (j == f0 || j + 1 >= s.Length || (s[j] != (byte)' ' && s[j] != (byte)'*') || s[j + 1] != (byte)'>')
+    /// <summary>All of <paramref name="s"/> is <c>seconds.fraction</c> (to the microsecond; a kernel uptime, under 3,000 years).</summary>
+    private static bool TrySeconds(ReadOnlySpan<byte> s, out TimeSpan time)
+    {
+        time = default;
+        int n = Utf8Number.ParseUInt64(s, out ulong seconds);
+        if (n == 0 || seconds >= 100_000_000_000UL || n + 1 >= s.Length || s[n] != (byte)'.' || s[(n + 1)..].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0)
         {
             return false;
         }
 
-        i = j + 2;
+        long micro = 0;
+        for (int k = 0; k < 6; k++)
+        {
+            micro = (micro * 10) + (n + 1 + k < s.Length ? s[n + 1 + k] - '0' : 0);
+        }
+
+        time = TimeSpan.FromTicks(((long)seconds * TimeSpan.TicksPerSecond) + (micro * 10));
         return true;
     }
 
