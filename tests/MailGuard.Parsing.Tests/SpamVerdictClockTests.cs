@@ -122,6 +122,20 @@ public class SpamVerdictClockTests
     }
 
     [Fact]
+    public void Analyze_FewUntimedAttemptsBehindASuspiciousInterface_IsNoLowRate()
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < 15; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"IPTABLES TCP-OUT 25:IN=x;id>P;# OUT=eth0 SRC=10.8.0.{2 + (i % 3)} DST=198.51.100.{i} LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID={i} DF PROTO=TCP SPT={40000 + i} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 \n");
+        }
+
+        SpamVerdict v = SpamVerdict.Analyze(Stats(text.ToString()));
+        Assert.Equal(VerdictClass.NothingSuspicious, v.Class);
+        Assert.Equal("Little mail traffic from 3 forwarded clients behind suspicious interface 'x;id>P;#': check these lines first", v.Headline);
+    }
+
+    [Fact]
     public void Analyze_QuietWallClockButABurstOnTheUptimeClock_TellsTheMeasuredBurstAndNoAllClear()
     {
         // 20 attempts, one a minute, with a wall-clock time; 8 more within 16 s that only dmesg recorded

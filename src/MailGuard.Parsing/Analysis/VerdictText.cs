@@ -19,7 +19,7 @@ internal static class Text
         VerdictClass.MailUnderOtherPrefixes => "Mail traffic under other prefixes was not analysed: run with --all",
         VerdictClass.ForgedLog when v.Forged[0].Evidence == ForgeryEvidence.ImpossibleDevice => "Forged kernel log lines: they name a network device no kernel can print",
         VerdictClass.ForgedLog => $"Forged kernel log lines, written by {Writer(v.Forged[0], o)}",
-        _ when v.Culprit is { SuspiciousName: true } c => $"A low rate of mail traffic from {c.Label}: check these lines first",
+        _ when v.Culprit is { SuspiciousName: true } c => $"{(Quiet(c, o) ? "A low rate of" : "Little")} mail traffic from {c.Label}: check these lines first",
         _ => v.MailAttempts == 0 ? "Nothing suspicious: no outgoing mail traffic was logged" : "Nothing suspicious",
     };
 
