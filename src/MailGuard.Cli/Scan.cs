@@ -139,7 +139,12 @@ internal static class Scan
             if (!settings.List)
             {
                 IReadOnlyDictionary<uint, string> names = Names(settings.Passwd, stderr, ref failed);
-                SpamVerdict verdict = SpamVerdict.Analyze(stats, totals, settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)));
+                VerdictOptions options = settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)) with
+                {
+                    // the logs are this machine's (no other machine's passwd given): the services running now are the candidates
+                    ServicesByUid = settings.Passwd is null ? RunningServices.ByUid(settings.Root) : new Dictionary<uint, IReadOnlyList<string>>(),
+                };
+                SpamVerdict verdict = SpamVerdict.Analyze(stats, totals, options);
                 noLogLines = verdict.Class == VerdictClass.NoLogLines;
                 bool otherPrefixes = !ReferenceEquals(verdict.Stats, stats); // the selection logged nothing: other rules' mail traffic was analysed
                 analysed = verdict.Stats.All.Count;

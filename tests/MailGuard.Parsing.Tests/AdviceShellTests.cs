@@ -28,7 +28,7 @@ public sealed partial class AdviceShellTests
     private static readonly string[] Stubs =
     [
         "iptables", "ip6tables", "nft", "ss", "ps", "ls", "ip", "wg", "conntrack", "crontab", "systemctl", "grep", "find", "head", "tail", "sort",
-        "uniq", "mailq", "postcat", "postqueue", "exim", "apt", "dnf", "service", "netfilter-persistent", "firewall-cmd", "journalctl", "getent", "cut", "mgscan",
+        "uniq", "mailq", "postcat", "postqueue", "exim", "apt", "dnf", "service", "netfilter-persistent", "firewall-cmd", "journalctl", "getent", "cut", "mgscan", "cat", "sysctl",
     ];
 
     [Fact]
@@ -151,6 +151,9 @@ public sealed partial class AdviceShellTests
 
             // No UID: the source address, and the --log-uid advice.
             yield return SpamVerdict.Analyze(Direct(uid: null), new VerdictOptions { Family = family });
+
+            // No LOG line at all: the diagnosis and its rules (no name from a log in them, but shell syntax all the same).
+            yield return SpamVerdict.Analyze(new TrafficStats(), new ScanTotals(), new VerdictOptions { Family = family });
 
             // Forged records: a writer's command named so (journal), and a device no kernel can print named so.
             yield return SpamVerdict.Analyze(Forged(name), new VerdictOptions { UserNames = names, Family = family });

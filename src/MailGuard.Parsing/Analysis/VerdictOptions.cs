@@ -18,7 +18,7 @@ public enum LinuxFamily
 /// that fits wins (see docs/verdict.md):
 /// proxy relay → relay abuse → retrying client → direct-to-MX → nothing suspicious → unclear.
 /// </summary>
-public sealed class VerdictOptions
+public sealed record VerdictOptions
 {
     /// <summary>The destination ports that carry mail. Default 25, 465, 587, 2525.</summary>
     public IReadOnlyCollection<ushort> MailPorts { get; init; } = [25, 465, 587, 2525];

@@ -417,6 +417,8 @@ internal static class AdviceFor
     private static IEnumerable<Advice> Diagnose(VerdictOptions o)
     {
         string ports = string.Join(' ', o.MailPorts.Order());
+        LogRateLimit limit = LogRateLimit.Default; // the same as mgscan rules
+        string iptLimit = string.Create(CultureInfo.InvariantCulture, $"-m limit --limit {limit.RateText} --limit-burst {limit.Burst}");
         yield return new Advice("Find out why nothing was logged", [
             "mgscan rules --check                     # as root: which LOG rules are missing",
             "iptables -S OUTPUT | grep -e LOG -e NFLOG; nft list ruleset | grep -w log",
@@ -425,10 +427,10 @@ internal static class AdviceFor
             "ls -l /var/log/kern.log* /var/log/messages* 2>/dev/null; journalctl -k -n 5",
         ]);
         yield return new Advice("Log outgoing mail connections with the UID, rate-limited so a flood cannot fill the disk", [
-            $"for p in {ports}; do iptables -I OUTPUT -p tcp --dport $p -m limit --limit 60/min --limit-burst 120 -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
-            $"for p in {ports}; do ip6tables -I OUTPUT -p tcp --dport $p -m limit --limit 60/min --limit-burst 120 -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
-            "# nftables: nft add rule inet filter output tcp dport 25 limit rate 60/minute burst 120 packets log prefix \"IPTABLES TCP-OUT 25:\" flags skuid",
-            "mgscan rules                             # the whole rule set for iptables, nft, firewalld and ufw",
+            $"for p in {ports}; do iptables -I OUTPUT -p tcp --syn --dport $p {iptLimit} -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
+            $"for p in {ports}; do ip6tables -I OUTPUT -p tcp --syn --dport $p {iptLimit} -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
+            string.Create(CultureInfo.InvariantCulture, $"# nftables: nft 'add rule inet filter output tcp dport 25 tcp flags & (fin | syn | rst | ack) == syn limit rate {limit.RateText} burst {limit.Burst} packets log prefix \"IPTABLES TCP-OUT 25:\" flags skuid'"),
+            "mgscan rules                             # the whole rule set (log, then drop) for iptables, nft, firewalld and ufw",
         ]);
     }
 

@@ -58,7 +58,14 @@ J=$!
 for _ in $(seq 1 100); do journalctl -k -n 1 -q --no-pager 2>/dev/null | grep -q . && break; sleep 0.05; done
 touch "$W/journal-ready"
 for _ in $(seq 1 1200); do [ -e "$W/journal-stop" ] && break; sleep 0.05; done
-sleep 0.5
+# journald reads /dev/kmsg on its own time (seconds behind on a busy machine): wait until the LOG lines stop coming
+last=-1
+for _ in $(seq 1 50); do
+    n=$(journalctl -k -o cat --no-pager 2>/dev/null | grep -c 'TCP-OUT')
+    [ "$n" -gt 0 ] && [ "$n" -eq "$last" ] && break
+    last=$n
+    sleep 0.2
+done
 journalctl -k -o json --no-pager > "$W/journal.json"
 kill $J; wait $J
 touch "$W/journal-done"
@@ -189,6 +196,6 @@ else
 fi
 
 touch "$W/journal-stop"
-for _ in $(seq 1 100); do [[ -e $W/journal-done ]] && break; sleep 0.1; done
+for _ in $(seq 1 200); do [[ -e $W/journal-done ]] && break; sleep 0.1; done
 [[ -s $W/journal.json ]] || { log "the journal was not written out"; exit 1; }
 exit 0
