@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using MailGuard.Analysis;
 
 namespace MailGuard.Cli;
 
@@ -40,12 +41,12 @@ internal sealed record ScanSettings
     public IReadOnlyDictionary<string, double> Thresholds { get; init; } = new Dictionary<string, double>();
 
     /// <summary>The verdict settings: defaults, then --mail-ports and --set.</summary>
-    public MailGuard.Parsing.VerdictOptions Verdict(IReadOnlyDictionary<uint, string> names, MailGuard.Parsing.LinuxFamily family)
+    public VerdictOptions Verdict(IReadOnlyDictionary<uint, string> names, LinuxFamily family)
     {
-        var d = new MailGuard.Parsing.VerdictOptions();
+        var d = new VerdictOptions();
         int I(string name, int value) => Thresholds.TryGetValue(name, out double v) ? (int)v : value;
         double D(string name, double value) => Thresholds.TryGetValue(name, out double v) ? v : value;
-        return new MailGuard.Parsing.VerdictOptions
+        return new VerdictOptions
         {
             Filter = Filter,
             UserNames = names,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MailGuard.Analysis;
 using MailGuard.Parsing;
 
 namespace MailGuard.Cli;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
-using MailGuard.Parsing;
+using MailGuard.Analysis;
 
 namespace MailGuard.Cli;
 

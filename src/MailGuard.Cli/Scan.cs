@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using MailGuard.Analysis;
 using MailGuard.Parsing;
 
 namespace MailGuard.Cli;

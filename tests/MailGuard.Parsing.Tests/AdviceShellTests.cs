@@ -94,7 +94,7 @@ public sealed partial class AdviceShellTests
     [InlineData("", "''")]
     public void ShellWord_Quote_KeepsPlainWordsAndSingleQuotesTheRest(string word, string quoted)
     {
-        Assert.Equal(quoted, MailGuard.Parsing.Internals.ShellWord.Quote(word));
+        Assert.Equal(quoted, MailGuard.Analysis.Internals.ShellWord.Quote(word));
     }
 
     [Theory]
@@ -113,7 +113,7 @@ public sealed partial class AdviceShellTests
     [InlineData("", false)]
     public void ShellWord_IsUsualInterfaceName_IsTheShapeSystemsUse(string name, bool usual)
     {
-        Assert.Equal(usual, MailGuard.Parsing.Internals.ShellWord.IsUsualInterfaceName(name));
+        Assert.Equal(usual, MailGuard.Analysis.Internals.ShellWord.IsUsualInterfaceName(name));
     }
 
     /// <summary>Verdicts of every class and actor kind in which <paramref name="name"/> is a user's or an interface's name, for every Linux family.</summary>

@@ -112,7 +112,7 @@ public sealed class TrafficStats
 
     /// <summary>
     /// Outgoing mail connections logged under prefixes the filter does not select (<see cref="LogRecord.OutgoingMail"/>),
-    /// kept apart: analysed instead when the selected prefixes logged nothing (<see cref="SpamVerdict.Analyze(TrafficStats, ScanTotals?, VerdictOptions?)"/>).
+    /// kept apart: analysed instead when the selected prefixes logged nothing (MailGuard.Analysis's verdict does so).
     /// Created on first use.
     /// </summary>
     public TrafficStats OtherPrefixMail => _otherPrefixMail ??= new TrafficStats(Options);

@@ -1,4 +1,6 @@
-namespace MailGuard.Parsing;
+using MailGuard.Parsing;
+
+namespace MailGuard.Analysis;
 
 /// <summary>Names the firewall front-end that writes a log prefix: ufw, firewalld, Shorewall, CSF, or this project's own rules.</summary>
 public static class FirewallFrontEnds

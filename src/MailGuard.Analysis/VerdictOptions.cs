@@ -1,4 +1,6 @@
-namespace MailGuard.Parsing;
+using MailGuard.Parsing;
+
+namespace MailGuard.Analysis;
 
 /// <summary>The Linux family whose commands the advice uses (for keeping firewall rules across reboots).</summary>
 public enum LinuxFamily

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MailGuard.Parsing.Internals;
+namespace MailGuard.Analysis.Internals;
 
 /// <summary>
 /// Reads <c>iptables-save</c> / <c>ip6tables-save</c> output (also several concatenated, also with <c>-c</c> counters)

@@ -1,7 +1,8 @@
 using System.Globalization;
-using MailGuard.Parsing.Internals;
+using MailGuard.Analysis.Internals;
+using MailGuard.Parsing;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>What the outgoing mail traffic looks like.</summary>
 public enum VerdictClass

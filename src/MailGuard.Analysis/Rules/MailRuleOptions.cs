@@ -1,7 +1,8 @@
 using System.Globalization;
-using MailGuard.Parsing.Internals;
+using MailGuard.Analysis.Internals;
+using MailGuard.Parsing;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>The firewall front-ends <see cref="MailRules.Generate"/> writes rules for.</summary>
 public enum FirewallFrontEnd

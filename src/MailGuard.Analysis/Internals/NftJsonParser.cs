@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MailGuard.Parsing.Internals;
+namespace MailGuard.Analysis.Internals;
 
 /// <summary>
 /// Reads <c>nft -j list ruleset</c> (JSON schema 1) into chains, with <see cref="JsonDocument"/> (no reflection: AOT-safe).

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>The nftables front-end: a file for <c>nft -f</c> with its own table.</summary>
 public static partial class MailRules

@@ -1,7 +1,7 @@
 using System.Text;
-using MailGuard.Parsing.Internals;
+using MailGuard.Analysis.Internals;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>An IP version.</summary>
 public enum IpFamily

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>
 /// The systemd services running on this machine, per UID, read from <c>/proc</c> (each process's real UID and its

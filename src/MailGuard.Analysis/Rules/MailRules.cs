@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
-using MailGuard.Parsing.Internals;
+using MailGuard.Analysis.Internals;
+using MailGuard.Parsing;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>
 /// Writes the firewall rules mgscan is built for, for each front-end (<see cref="FirewallFrontEnd"/>): every new

@@ -1,4 +1,4 @@
-namespace MailGuard.Parsing.Internals;
+namespace MailGuard.Analysis.Internals;
 
 /// <summary>Whether a rule's condition holds for the probe packet.</summary>
 internal enum Tri : byte

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace MailGuard.Parsing.Internals;
+namespace MailGuard.Analysis.Internals;
 
 /// <summary>
 /// Text from a log or a passwd file put into a command line of the advice: it must reach the command as one

@@ -1,4 +1,4 @@
-namespace MailGuard.Parsing.Internals;
+namespace MailGuard.Analysis.Internals;
 
 internal enum WalkEventKind : byte
 {

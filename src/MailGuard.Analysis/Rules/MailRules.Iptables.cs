@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using MailGuard.Parsing.Internals;
+using MailGuard.Analysis.Internals;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>The iptables-syntax front-ends: commands, an iptables-restore fragment, firewalld's direct rules, ufw's before.rules.</summary>
 public static partial class MailRules

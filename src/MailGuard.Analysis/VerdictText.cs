@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using MailGuard.Parsing;
 
-namespace MailGuard.Parsing.Internals;
+namespace MailGuard.Analysis.Internals;
 
 /// <summary>The words of a <see cref="SpamVerdict"/>: headline and summary with the evidence figures.</summary>
 internal static class Text

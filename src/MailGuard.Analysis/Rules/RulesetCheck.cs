@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
-using MailGuard.Parsing.Internals;
+using MailGuard.Analysis.Internals;
+using MailGuard.Parsing;
 
-namespace MailGuard.Parsing;
+namespace MailGuard.Analysis;
 
 /// <summary>How much a <see cref="RuleFinding"/> matters.</summary>
 public enum RuleFindingLevel
