@@ -240,7 +240,7 @@ internal static class Scan
     {
         var options = new LogScannerOptions
         {
-            Parser = parser.WithEnvelope(new EnvelopeOptions { AssumedOffset = parser.Envelope.AssumedOffset, ReferenceTime = File.GetLastWriteTimeUtc(path) }),
+            Parser = parser with { Envelope = parser.Envelope with { ReferenceTime = File.GetLastWriteTimeUtc(path) } },
         };
         IReadOnlyList<ChunkResult<StatsSink>> chunks = ParallelScan.File(path, () => new StatsSink(new TrafficStats(), null), options, cancellationToken: ct);
         TrafficStats stats = chunks[0].Sink.Stats;

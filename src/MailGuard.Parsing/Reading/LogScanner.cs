@@ -116,7 +116,7 @@ public sealed class ScanTotals
 }
 
 /// <summary>Settings of a <see cref="LogScanner"/>.</summary>
-public sealed class LogScannerOptions
+public sealed record LogScannerOptions
 {
     /// <summary>The parser settings (prefix filter, year inference, time zone).</summary>
     public LogLineParserOptions Parser { get; init; } = new();
@@ -270,7 +270,7 @@ public sealed class LogScanner
             {
                 LogInput input = inputs[i];
                 LogLineParser parser = input.ReferenceTime is { } reference
-                    ? new LogLineParser(_options.Parser.WithEnvelope(new EnvelopeOptions { ReferenceTime = reference, AssumedOffset = _options.Parser.Envelope.AssumedOffset }))
+                    ? new LogLineParser(_options.Parser with { Envelope = _options.Parser.Envelope with { ReferenceTime = reference } })
                     : new LogLineParser(_options.Parser);
                 sources[i] = new LineSource(input.Stream, parser, _maxLine, Totals, _options.Waiting);
             }
