@@ -49,7 +49,7 @@ public enum LineKind : byte
 }
 
 /// <summary>Settings of a <see cref="LogLineParser"/>.</summary>
-public sealed class LogLineParserOptions
+public sealed record LogLineParserOptions
 {
     /// <summary>Which prefixes count as entries. Default: <see cref="PrefixFilter.TcpOut"/>.</summary>
     public PrefixFilter Filter { get; init; } = PrefixFilter.TcpOut;
@@ -93,21 +93,6 @@ public sealed class LogLineParserOptions
     /// <see cref="TrafficStats.OtherPrefixMail"/>). Null: not noticed.
     /// </summary>
     public IReadOnlyCollection<ushort>? MailPorts { get; init; }
-
-    /// <summary>The same settings with another envelope (e.g. another reference time for another file).</summary>
-    /// <param name="envelope">The envelope settings.</param>
-    /// <returns>A copy.</returns>
-    public LogLineParserOptions WithEnvelope(EnvelopeOptions envelope) => new()
-    {
-        Filter = Filter,
-        Envelope = envelope ?? throw new ArgumentNullException(nameof(envelope)),
-        SkipOtherLines = SkipOtherLines,
-        LeanEntries = LeanEntries,
-        Ports = Ports,
-        Since = Since,
-        Until = Until,
-        MailPorts = MailPorts,
-    };
 }
 
 /// <summary>One line taken apart: the envelope, and for netfilter lines the entry.</summary>

@@ -182,4 +182,20 @@ public class EnvelopeParserTests
         new EnvelopeParser().Parse(Encoding.UTF8.GetBytes(line), out LogEnvelope env);
         Assert.Null(env.Time);
     }
+
+    [Theory]
+    [InlineData("Mar 28 12:00:00", "2026-03-28T12:00:00.0000000+01:00")] // winter time
+    [InlineData("Mar 29 02:30:00", "2026-03-29T02:30:00.0000000+01:00")] // skipped by the change: the offset before it
+    [InlineData("Mar 30 12:00:00", "2026-03-30T12:00:00.0000000+02:00")] // summer time, in the same log
+    [InlineData("Oct 25 01:59:59", "2026-10-25T01:59:59.0000000+02:00")]
+    [InlineData("Oct 25 02:30:00", "2026-10-25T02:30:00.0000000+02:00")] // the hour that comes twice: its first pass
+    [InlineData("Oct 25 03:30:00", "2026-10-25T03:30:00.0000000+01:00")]
+    public void Parse_YearlessStampInAZoneWithDaylightSaving_GetsTheOffsetOfItsOwnDate(string stamp, string time)
+    {
+        TimeZoneInfo berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var parser = new EnvelopeParser(new EnvelopeOptions { TimeZone = berlin, ReferenceTime = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero) });
+        parser.Parse(Encoding.ASCII.GetBytes(stamp + " vps kernel: x"), out LogEnvelope env);
+        Assert.Equal(time, env.Time!.Value.ToString("o", CultureInfo.InvariantCulture));
+        Assert.Equal(TimestampFlags.YearInferred | TimestampFlags.OffsetAssumed, env.TimeFlags);
+    }
 }

@@ -1,7 +1,7 @@
 namespace MailGuard.Parsing;
 
 /// <summary>Settings of a <see cref="TrafficStats"/>.</summary>
-public sealed class TrafficStatsOptions
+public sealed record TrafficStatsOptions
 {
     /// <summary>
     /// Packets of one flow (SRC, SPT, DST, DPT) less than this apart are one connection attempt (SYN

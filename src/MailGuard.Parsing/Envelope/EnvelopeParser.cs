@@ -17,6 +17,7 @@ public sealed class EnvelopeParser
 {
     private readonly DateTime _reference;
     private readonly TimeSpan _offset;
+    private readonly TimeZoneInfo? _zone;
 
     // The last "Mmm dd hh:mm:ss " stamp and what it gave: lines of one second share it (thousands a
     // second in a spam run), and the year inference and date arithmetic are then done once.
@@ -39,7 +40,8 @@ public sealed class EnvelopeParser
             ThrowHelper.ArgumentOutOfRange(nameof(options), "AssumedOffset must be whole minutes within ±14 hours.");
         }
 
-        _reference = options.ReferenceTime.ToOffset(_offset).DateTime;
+        _zone = options.TimeZone;
+        _reference = _zone is null ? options.ReferenceTime.ToOffset(_offset).DateTime : TimeZoneInfo.ConvertTime(options.ReferenceTime, _zone).DateTime;
     }
 
     /// <summary>Parses one line (without or with its line terminator).</summary>
@@ -1297,7 +1299,26 @@ public sealed class EnvelopeParser
     }
 
     private void SetLocalTime(ref LogEnvelope env, int year, int month, int day, int hour, int minute, int second, long fracTicks, TimestampFlags flags) =>
-        SetTime(ref env, year, month, day, hour, minute, second, fracTicks, _offset, flags | TimestampFlags.OffsetAssumed);
+        SetTime(ref env, year, month, day, hour, minute, second, fracTicks, _zone is null ? _offset : ZoneOffset(year, month, day, hour, minute, second), flags | TimestampFlags.OffsetAssumed);
+
+    /// <summary>The offset <see cref="_zone"/> had at a local time (the first of a repeated hour; before the change for a skipped one).</summary>
+    private TimeSpan ZoneOffset(int year, int month, int day, int hour, int minute, int second)
+    {
+        if (year < 1 || year > 9998 || month < 1 || month > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return TimeSpan.Zero; // SetTime rejects the date
+        }
+
+        var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified);
+        TimeZoneInfo zone = _zone!;
+        if (zone.IsAmbiguousTime(local))
+        {
+            TimeSpan[] offsets = zone.GetAmbiguousTimeOffsets(local);
+            return offsets[0] > offsets[^1] ? offsets[0] : offsets[^1]; // the first pass: the larger (daylight) offset
+        }
+
+        return zone.IsInvalidTime(local) ? zone.GetUtcOffset(local.AddHours(-1)) : zone.GetUtcOffset(local);
+    }
 
     private static void SetTime(ref LogEnvelope env, int year, int month, int day, int hour, int minute, int second, long fracTicks, TimeSpan offset, TimestampFlags flags)
     {

@@ -14,6 +14,7 @@ internal sealed class LineSource : IDisposable
 {
     private readonly PipeReader? _reader;
     private readonly Action? _waiting;
+    private readonly Action? _filled;
     private readonly int _maxLine;
     private readonly ScanTotals _totals;
     private readonly byte[] _straddle;
@@ -25,11 +26,12 @@ internal sealed class LineSource : IDisposable
     private bool _completed;
     private bool _skippingOverlong;
 
-    public LineSource(Stream stream, LogLineParser parser, int maxLine, ScanTotals totals, Action? waiting)
+    public LineSource(Stream stream, LogLineParser parser, int maxLine, ScanTotals totals, Action? waiting, Action? filled = null)
         : this(parser, maxLine, totals)
     {
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         _waiting = waiting;
+        _filled = filled;
     }
 
     public LineSource(ReadOnlySequence<byte> whole, LogLineParser parser, int maxLine, ScanTotals totals)
@@ -186,6 +188,7 @@ internal sealed class LineSource : IDisposable
         }
 
         Task<ReadResult>? pending = null;
+        _filled?.Invoke(); // what was read before was passed on: periodic work (snapshots)
         if (!read.IsCompleted)
         {
             _waiting?.Invoke(); // nothing more has arrived yet: let the consumer flush (its errors are its own)

@@ -116,7 +116,7 @@ public sealed class ScanTotals
 }
 
 /// <summary>Settings of a <see cref="LogScanner"/>.</summary>
-public sealed class LogScannerOptions
+public sealed record LogScannerOptions
 {
     /// <summary>The parser settings (prefix filter, year inference, time zone).</summary>
     public LogLineParserOptions Parser { get; init; } = new();
@@ -145,6 +145,12 @@ public sealed class LogScannerOptions
     /// in <see cref="ScanTotals.CappedRepeatNotices"/>. Default 10,000.
     /// </summary>
     public int MaxRepeatRate { get; init; } = 10_000;
+
+    /// <summary>
+    /// Called on the scanning thread after each read of input was passed on (every 64 KiB or less, and while a live
+    /// stream waits): the place for periodic work such as a snapshot of the statistics. Null: none.
+    /// </summary>
+    public Action? Filled { get; init; }
 }
 
 /// <summary>
@@ -230,7 +236,7 @@ public sealed class LogScanner
         where TSink : ILogSink
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var source = new LineSource(stream, _parser, _maxLine, Totals, _options.Waiting);
+        using var source = new LineSource(stream, _parser, _maxLine, Totals, _options.Waiting, _options.Filled);
         while (true)
         {
             Pump(source, 0, long.MaxValue, ref sink, null);
@@ -270,9 +276,9 @@ public sealed class LogScanner
             {
                 LogInput input = inputs[i];
                 LogLineParser parser = input.ReferenceTime is { } reference
-                    ? new LogLineParser(_options.Parser.WithEnvelope(new EnvelopeOptions { ReferenceTime = reference, AssumedOffset = _options.Parser.Envelope.AssumedOffset }))
+                    ? new LogLineParser(_options.Parser with { Envelope = _options.Parser.Envelope with { ReferenceTime = reference } })
                     : new LogLineParser(_options.Parser);
-                sources[i] = new LineSource(input.Stream, parser, _maxLine, Totals, _options.Waiting);
+                sources[i] = new LineSource(input.Stream, parser, _maxLine, Totals, _options.Waiting, _options.Filled);
             }
 
             var window = sources.Length > 1 ? new DuplicateWindow(_options.DuplicateWindow.Ticks) : null;

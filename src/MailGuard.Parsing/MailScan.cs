@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace MailGuard.Parsing;
+
+/// <summary>
+/// The whole job in one call: reads log files, streams or standard input and counts the selected netfilter entries.
+/// It picks the strategy itself — a large uncompressed file on all cores, compression by content, several inputs
+/// merged in time order with overlaps counted once, the year of year-less stamps from each file's modification time,
+/// the local zone — and returns a <see cref="MailScanReport"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// MailScanReport report = await MailScan.FilesAsync(["/var/log/kern.log", "/var/log/kern.log.1"]);
+/// Console.WriteLine($"{report.Totals.Entries:N0} entries, {report.All.DistinctDestinations:N0} destinations");
+/// foreach ((uint uid, KeyStat stat) in report.Uids.Top(10))
+///     Console.WriteLine($"uid {uid}: {stat.Attempts:N0} attempts");
+/// </code>
+/// </example>
+public static class MailScan
+{
+    /// <summary>Below this a file is read on one core: the cut and the merge would cost more than they save.</summary>
+    private const long ParallelFrom = 16L << 20;
+
+    /// <summary>Scans log files (rotated, compressed or not) as one log.</summary>
+    /// <param name="paths">The files, in any order.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="cancellationToken">Stops the scan; the report then covers what was read.</param>
+    /// <returns>The report.</returns>
+    public static Task<MailScanReport> FilesAsync(IEnumerable<string> paths, MailScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return ScanAsync([.. paths.Select(MailInput.File)], options, cancellationToken);
+    }
+
+    /// <summary>Scans one stream (compression detected by content) until its end.</summary>
+    /// <param name="stream">The log text; disposed by the scan.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="cancellationToken">Stops the scan; the report then covers what was read.</param>
+    /// <returns>The report.</returns>
+    public static Task<MailScanReport> StreamAsync(Stream stream, MailScanOptions? options = null, CancellationToken cancellationToken = default) =>
+        ScanAsync([MailInput.Stream("stream", stream)], options, cancellationToken);
+
+    /// <summary>Scans files and streams as one log (see <see cref="MailScan"/>).</summary>
+    /// <param name="inputs">What to read.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="cancellationToken">Stops the scan, also a read that waits on a silent pipe; the report then covers what was read.</param>
+    /// <returns>The report; <see cref="MailScanReport.Inputs"/> says what could not be read.</returns>
+    public static async Task<MailScanReport> ScanAsync(IReadOnlyList<MailInput> inputs, MailScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        options ??= new MailScanOptions();
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        var results = new MailInputResult[inputs.Count];
+        var opened = new List<(int Index, LogInput Input)>(inputs.Count);
+        try
+        {
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                MailInput input = inputs[i];
+                try
+                {
+                    Stream stream = input.Open();
+                    DateTimeOffset reference = options.ReferenceTime ?? input.WrittenUpTo ?? (input.Path is { } path && stream.CanSeek ? File.GetLastWriteTimeUtc(path) : now);
+                    opened.Add((i, new LogInput(input.Name, LogScanner.OpenMaybeGzip(stream), reference)));
+                    results[i] = new MailInputResult(input.Name, null, Opened: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    results[i] = new MailInputResult(input.Name, e, Opened: false);
+                }
+            }
+
+            var stats = new TrafficStats(new TrafficStatsOptions { RetryWindow = options.RetryWindow });
+            if (opened.Count < inputs.Count && options.RequireEveryInput)
+            {
+                return new MailScanReport(options, stats, new ScanTotals(), results, cancelled: false); // an input that is missing may hold the evidence
+            }
+
+            ScanTotals totals;
+            if (opened.Count == 1 && inputs[opened[0].Index] is { Path: { } file } && ReadsInParallel(file, options))
+            {
+                await opened[0].Input.Stream.DisposeAsync().ConfigureAwait(false);
+                opened.Clear();
+                (stats, totals) = await Task.Run(() => InParallel(file, options, stats.Options, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                var snapshots = options.OnSnapshot is null ? null : new Snapshots(options, results);
+                LogScanner? scanner = null;
+                TrafficStats live = stats;
+                scanner = new LogScanner(options.Scanner(now) with { Filled = snapshots is null ? null : () => snapshots.Tick(live, scanner!.Totals) });
+                var sink = new ScanSink(new TrafficStatsSink(stats), options.OnEntry);
+                await scanner.ScanAsync([.. opened.Select(o => o.Input)], sink, cancellationToken).ConfigureAwait(false);
+                totals = scanner.Totals;
+            }
+
+            foreach ((int index, LogInput input) in opened)
+            {
+                if (input.Error is { } error)
+                {
+                    results[index] = results[index] with { Error = error };
+                }
+            }
+
+            return new MailScanReport(options, stats, totals, results, cancellationToken.IsCancellationRequested);
+        }
+        finally
+        {
+            foreach ((int _, LogInput input) in opened)
+            {
+                await input.Stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A large, regular, uncompressed file, when nothing needs its entries in order: read in chunks on all cores.</summary>
+    private static bool ReadsInParallel(string path, MailScanOptions options)
+    {
+        int cores = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount;
+        if (cores < 2 || options.OnEntry is not null || options.OnSnapshot is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length < ParallelFrom)
+            {
+                return false;
+            }
+
+            using FileStream f = info.OpenRead();
+            Span<byte> start = stackalloc byte[10];
+            int n = f.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+            return LogScanner.DetectCompression(start[..n]) == CompressionFormat.None; // compressed data cannot be cut
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the ordinary path says why
+        }
+    }
+
+    private static (TrafficStats Stats, ScanTotals Totals) InParallel(string path, MailScanOptions options, TrafficStatsOptions statsOptions, CancellationToken cancellationToken)
+    {
+        DateTimeOffset reference = options.ReferenceTime ?? File.GetLastWriteTimeUtc(path);
+        IReadOnlyList<ChunkResult<TrafficStatsSink>> chunks = ParallelScan.File(
+            path, () => new TrafficStatsSink(new TrafficStats(statsOptions)), options.Scanner(reference), options.Parallelism, options.RetryWindow, cancellationToken);
+        TrafficStats stats = chunks[0].Sink.Stats;
+        var totals = new ScanTotals();
+        totals.Add(chunks[0].Totals);
+        for (int i = 1; i < chunks.Count; i++)
+        {
+            stats.Merge(chunks[i].Sink.Stats);
+            totals.Add(chunks[i].Totals);
+        }
+
+        return (stats, totals);
+    }
+
+    /// <summary>The statistics, and for <see cref="MailScanOptions.OnEntry"/> each entry handed on.</summary>
+    private readonly struct ScanSink(TrafficStatsSink stats, Action<MailEntry>? onEntry) : ILogSink
+    {
+        public void OnLine(LineKind kind, ref LogRecord record)
+        {
+            stats.OnLine(kind, ref record);
+            if (kind == LineKind.Entry && onEntry is not null)
+            {
+                onEntry(Entry(ref record));
+            }
+        }
+
+        private static MailEntry Entry(ref LogRecord r)
+        {
+            ref readonly NetfilterEntry e = ref r.Entry;
+            ReadOnlySpan<byte> msg = r.Message;
+            return new MailEntry(
+                r.Envelope.Time, r.Envelope.Uptime, Encoding.UTF8.GetString(r.Envelope.Host), Encoding.UTF8.GetString(r.Prefix), r.RulePort,
+                Encoding.UTF8.GetString(e.In.Slice(msg)), Encoding.UTF8.GetString(e.Out.Slice(msg)), e.Src, e.Dst, e.Spt, e.Dpt,
+                e.Has(NetfilterFields.Uid) ? e.Uid : null, e.Has(NetfilterFields.Gid) ? e.Gid : null, r.Copies);
+        }
+    }
+
+    /// <summary>Makes a report of what was read so far, at most once per <see cref="MailScanOptions.SnapshotInterval"/>.</summary>
+    private sealed class Snapshots(MailScanOptions options, MailInputResult[] inputs)
+    {
+        private long _last = Stopwatch.GetTimestamp();
+
+        public void Tick(TrafficStats stats, ScanTotals totals)
+        {
+            if (Stopwatch.GetElapsedTime(_last) < options.SnapshotInterval)
+            {
+                return;
+            }
+
+            _last = Stopwatch.GetTimestamp();
+            var copy = new TrafficStats(stats.Options);
+            copy.Merge(stats);
+            options.OnSnapshot!(new MailScanReport(options, copy, totals, [.. inputs], cancelled: false));
+        }
+    }
+}
