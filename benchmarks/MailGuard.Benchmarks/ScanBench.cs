@@ -66,7 +66,7 @@ public class ScanBench
         var stats = new TrafficStats();
         var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero) } } });
         await using var file = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        await scanner.ScanAsync(file, new StatsSink(stats)).ConfigureAwait(false);
+        await scanner.ScanAsync(file, new TrafficStatsSink(stats)).ConfigureAwait(false);
         if (scanner.Totals.Entries != _expectedEntries || stats.All.Count != _expectedEntries)
         {
             throw new InvalidOperationException($"{scanner.Totals.Entries} entries, loggen wrote {_expectedEntries}");
@@ -74,6 +74,25 @@ public class ScanBench
 
         return stats.All.Count;
     }
+
+    [Benchmark(Description = "MailScan.FilesAsync (mgscan's path: all cores)")]
+    public async Task<long> MailScanFile()
+    {
+        MailScanReport report = await MailScan.FilesAsync([_file], Options).ConfigureAwait(false);
+        return Check(report.Totals.Entries);
+    }
+
+    [Benchmark(Description = "MailScan.FilesAsync + OnEntry (a MailEntry per entry)")]
+    public async Task<long> MailScanEntries()
+    {
+        long n = 0;
+        MailScanReport report = await MailScan.FilesAsync([_file], Options with { OnEntry = e => n += e.Copies }).ConfigureAwait(false);
+        return Check(n == report.Totals.Entries ? n : -1);
+    }
+
+    private static readonly MailScanOptions Options = new() { ReferenceTime = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), TimeZone = TimeZoneInfo.Utc };
+
+    private long Check(long entries) => entries == _expectedEntries ? entries : throw new InvalidOperationException($"{entries} entries, loggen wrote {_expectedEntries}");
 
     [Benchmark(Description = "LogScanner only (entries counted)")]
     public async Task<long> ScanOnly()
@@ -98,17 +117,6 @@ public class ScanBench
             if (kind == LineKind.Entry)
             {
                 Entries += record.Copies;
-            }
-        }
-    }
-
-    private readonly struct StatsSink(TrafficStats stats) : ILogSink
-    {
-        public void OnLine(LineKind kind, ref LogRecord record)
-        {
-            if (kind == LineKind.Entry)
-            {
-                stats.Add(ref record);
             }
         }
     }

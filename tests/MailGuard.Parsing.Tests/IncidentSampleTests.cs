@@ -13,28 +13,17 @@ public class IncidentSampleTests
 
     public static TheoryData<string> Incidents() => [.. Truth.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Object).Select(p => p.Name)];
 
+    /// <summary>The sample through the library's entry point, as mgscan reads it (in UTC, the year from 2026-11-24).</summary>
     private static (TrafficStats Stats, ScanTotals Totals) Scan(string name)
     {
-        var stats = new TrafficStats();
-        var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero) } } });
-        var sink = new StatsSink(stats);
-        scanner.Scan(File.ReadAllBytes(Path.Combine(Repo.Samples, name)), ref sink);
-        return (stats, scanner.Totals);
+        var options = new MailScanOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero), TimeZone = TimeZoneInfo.Utc };
+        MailScanReport report = MailScan.FilesAsync([Path.Combine(Repo.Samples, name)], options).GetAwaiter().GetResult();
+        Assert.True(report.Complete);
+        return (report.Stats, report.Totals);
     }
 
     internal static SpamVerdict Verdict(string name, LinuxFamily family = LinuxFamily.Unknown) =>
         SpamVerdict.Analyze(Scan(name).Stats, new VerdictOptions { UserNames = UserNames.Parse(File.ReadAllText(Path.Combine(Repo.Samples, "passwd"))), Family = family });
-
-    private readonly struct StatsSink(TrafficStats stats) : ILogSink
-    {
-        public void OnLine(LineKind kind, ref LogRecord record)
-        {
-            if (kind == LineKind.Entry)
-            {
-                stats.Add(ref record);
-            }
-        }
-    }
 
     private static DateTimeOffset? Time(JsonElement e, string name) =>
         e.GetProperty(name).ValueKind == JsonValueKind.Null ? null : e.GetProperty(name).GetDateTimeOffset();

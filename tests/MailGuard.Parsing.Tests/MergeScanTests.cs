@@ -210,7 +210,7 @@ public class MergeScanTests
     public void Timeline_OfKernLog_CountsPerMinuteAndSumsIntoWiderBuckets()
     {
         var stats = new TrafficStats();
-        var sink = new StatsSink(stats);
+        var sink = new TrafficStatsSink(stats);
         Scanner().Scan(Sample("kern.log"), ref sink);
 
         // Independent count from the text: entries stamped 19:23 and 19:24.
@@ -233,7 +233,7 @@ public class MergeScanTests
     public void Timeline_SuggestWidth_PicksTheSmallestRoundWidthThatFits(int minutes, int maxBuckets, int expectedMinutes)
     {
         var stats = new TrafficStats();
-        var sink = new StatsSink(stats);
+        var sink = new TrafficStatsSink(stats);
         var start = new DateTime(2026, 1, 1, 0, 0, 0);
         foreach (int m in new[] { 0, minutes - 1 })
         {
@@ -246,16 +246,5 @@ public class MergeScanTests
         Assert.Equal(TimeSpan.FromMinutes(expectedMinutes), width);
         Assert.InRange(stats.Timeline.Buckets(width).Count, 1, maxBuckets);
         Assert.Equal(2, stats.Timeline.Buckets(width).Sum(b => b.Count));
-    }
-
-    private struct StatsSink(TrafficStats stats) : ILogSink
-    {
-        public readonly void OnLine(LineKind kind, ref LogRecord record)
-        {
-            if (kind == LineKind.Entry)
-            {
-                stats.Add(ref record);
-            }
-        }
     }
 }

@@ -4,22 +4,6 @@ namespace MailGuard.Parsing.Tests;
 
 public class ParallelScanTests
 {
-    private readonly struct StatsSink(TrafficStats stats) : ILogSink
-    {
-        public TrafficStats Stats => stats;
-
-        public void OnLine(LineKind kind, ref LogRecord record)
-        {
-            if (kind == LineKind.Entry)
-            {
-                stats.Add(ref record);
-            }
-            else if (kind == LineKind.Duplicate)
-            {
-                stats.Observe(ref record);
-            }
-        }
-    }
 
     private static readonly LogScannerOptions Options = new()
     {
@@ -58,14 +42,14 @@ public class ParallelScanTests
             var scanner = new LogScanner(Options);
             await using (FileStream f = File.OpenRead(path))
             {
-                await scanner.ScanAsync(f, new StatsSink(whole), TestContext.Current.CancellationToken);
+                await scanner.ScanAsync(f, new TrafficStatsSink(whole), TestContext.Current.CancellationToken);
             }
 
-            IReadOnlyList<ChunkResult<StatsSink>> parts = ParallelScan.File(path, () => new StatsSink(new TrafficStats()), Options, chunks, TestContext.Current.CancellationToken);
+            IReadOnlyList<ChunkResult<TrafficStatsSink>> parts = ParallelScan.File(path, () => new TrafficStatsSink(new TrafficStats()), Options, chunks, TestContext.Current.CancellationToken);
             Assert.Equal(chunks, parts.Count);
             TrafficStats merged = parts[0].Sink.Stats;
             var totals = new ScanTotals();
-            foreach (ChunkResult<StatsSink> part in parts)
+            foreach (ChunkResult<TrafficStatsSink> part in parts)
             {
                 if (!ReferenceEquals(part.Sink.Stats, merged))
                 {
@@ -128,15 +112,15 @@ public class ParallelScanTests
             var whole = new TrafficStats();
             await using (FileStream f = File.OpenRead(path))
             {
-                await new LogScanner(Options).ScanAsync(f, new StatsSink(whole), TestContext.Current.CancellationToken);
+                await new LogScanner(Options).ScanAsync(f, new TrafficStatsSink(whole), TestContext.Current.CancellationToken);
             }
 
             Assert.Equal(3500, whole.All.Attempts);
             Assert.Equal(24_500, whole.All.Count);
             foreach (int chunks in new[] { 2, 4 })
             {
-                Assert.Equal(whole.All.Attempts, Attempts(ParallelScan.File(path, () => new StatsSink(new TrafficStats()), Options, chunks, TimeSpan.FromMinutes(2), 8 << 10, TestContext.Current.CancellationToken)));
-                Assert.True(Attempts(ParallelScan.File(path, () => new StatsSink(new TrafficStats()), Options, chunks, TimeSpan.Zero, 8 << 10, TestContext.Current.CancellationToken)) > 3500); // bytes alone: too short
+                Assert.Equal(whole.All.Attempts, Attempts(ParallelScan.File(path, () => new TrafficStatsSink(new TrafficStats()), Options, chunks, TimeSpan.FromMinutes(2), 8 << 10, TestContext.Current.CancellationToken)));
+                Assert.True(Attempts(ParallelScan.File(path, () => new TrafficStatsSink(new TrafficStats()), Options, chunks, TimeSpan.Zero, 8 << 10, TestContext.Current.CancellationToken)) > 3500); // bytes alone: too short
             }
         }
         finally
@@ -144,7 +128,7 @@ public class ParallelScanTests
             File.Delete(path);
         }
 
-        static long Attempts(IReadOnlyList<ChunkResult<StatsSink>> parts)
+        static long Attempts(IReadOnlyList<ChunkResult<TrafficStatsSink>> parts)
         {
             TrafficStats merged = parts[0].Sink.Stats;
             for (int i = 1; i < parts.Count; i++)

@@ -48,19 +48,17 @@ public class SpamVerdictTests
         }
     }
 
+    /// <summary>The library's sink; with <c>interfaceFromPrefix</c> each entry's prefix is first made its input interface.</summary>
     private readonly struct StatsSink(TrafficStats stats, bool interfaceFromPrefix = false) : ILogSink
     {
         public void OnLine(LineKind kind, ref LogRecord record)
         {
-            if (kind == LineKind.Entry)
+            if (interfaceFromPrefix && kind == LineKind.Entry)
             {
-                if (interfaceFromPrefix)
-                {
-                    record.Entry.In = record.Entry.Prefix;
-                }
-
-                stats.Add(ref record);
+                record.Entry.In = record.Entry.Prefix;
             }
+
+            new TrafficStatsSink(stats).OnLine(kind, ref record);
         }
     }
 

@@ -2,22 +2,12 @@ namespace MailGuard.Parsing.Tests;
 
 public class TrafficStatsTests
 {
-    private struct StatsSink(TrafficStats stats) : ILogSink
-    {
-        public readonly void OnLine(LineKind kind, ref LogRecord record)
-        {
-            if (kind == LineKind.Entry)
-            {
-                stats.Add(ref record);
-            }
-        }
-    }
 
     private static TrafficStats Scan(ReadOnlySpan<byte> data)
     {
         var stats = new TrafficStats();
         var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero) } } });
-        var sink = new StatsSink(stats);
+        var sink = new TrafficStatsSink(stats);
         scanner.Scan(data, ref sink);
         return stats;
     }
@@ -126,7 +116,7 @@ public class TrafficStatsTests
         }
 
         var stats = new TrafficStats();
-        var sink = new Sink(stats);
+        var sink = new TrafficStatsSink(stats);
         new LogScanner().Scan(System.Text.Encoding.ASCII.GetBytes(text.ToString()), ref sink);
         var all = stats.Destinations.Top();
         Assert.Equal(300, all.Count);
@@ -172,7 +162,7 @@ public class TrafficStatsTests
         TrafficStats Run(System.Text.StringBuilder text)
         {
             var stats = new TrafficStats();
-            var sink = new Sink(stats);
+            var sink = new TrafficStatsSink(stats);
             new LogScanner().Scan(System.Text.Encoding.ASCII.GetBytes(text.ToString()), ref sink);
             return stats;
         }
@@ -263,16 +253,5 @@ public class TrafficStatsTests
         Assert.Equal(4, stats.Uids[33]!.Count);
         Assert.Equal(33u, stats.Uids[33]!.Gid);
         Assert.Equal(1, stats.Sources[NetAddress.FromIPv4(0xC000020B)]!.Count);
-    }
-
-    private readonly struct Sink(TrafficStats stats) : ILogSink
-    {
-        public void OnLine(LineKind kind, ref LogRecord record)
-        {
-            if (kind == LineKind.Entry)
-            {
-                stats.Add(ref record);
-            }
-        }
     }
 }

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using System.Text;
+
+namespace MailGuard.Parsing.Tests;
+
+/// <summary>The library's entry point: what it reads, how it decides, what it hands on while it reads.</summary>
+public class MailScanTests
+{
+    private static readonly MailScanOptions Utc = new() { ReferenceTime = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero), TimeZone = TimeZoneInfo.Utc };
+
+    private static string Sample(string name) => Path.Combine(Repo.Samples, name);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>Every figure of a report as text, to compare two reads of the same bytes.</summary>
+    private static string Fingerprint(MailScanReport r)
+    {
+        var s = new StringBuilder();
+        foreach (var p in typeof(ScanTotals).GetProperties())
+        {
+            if (p.PropertyType == typeof(long))
+            {
+                s.Append(CultureInfo.InvariantCulture, $"{p.Name}={p.GetValue(r.Totals)} ");
+            }
+        }
+
+        s.AppendLine();
+        static string Stat(KeyStat k) => string.Create(CultureInfo.InvariantCulture, $"{k.Count}/{k.Attempts}/{k.DistinctDestinations}/{k.First:O}/{k.Last:O}");
+        s.AppendLine(Stat(r.All));
+        foreach ((ushort key, KeyStat stat) in r.Ports.Top())
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"port {key} {Stat(stat)}");
+        }
+
+        foreach ((uint key, KeyStat stat) in r.Uids.Top())
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"uid {key} {Stat(stat)}");
+        }
+
+        foreach ((NetAddress key, KeyStat stat) in r.Sources.Top())
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"src {key} {Stat(stat)}");
+        }
+
+        foreach ((NetAddress key, KeyStat stat) in r.Destinations.Top())
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"dst {key} {Stat(stat)}");
+        }
+
+        foreach ((string key, KeyStat stat) in r.Prefixes.Top())
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"prefix {key} {Stat(stat)}");
+        }
+
+        foreach (TimeBucket b in r.Timeline.Buckets(TimeSpan.FromMinutes(1)))
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"minute {b.Start:O} {b.Count}");
+        }
+
+        return s.ToString();
+    }
+
+    [Fact]
+    public async Task FilesAsync_TheSample_GivesItsIndependentFigures()
+    {
+        MailScanReport r = await MailScan.FilesAsync([Sample("kern.log")], Utc, Token);
+        Assert.True(r.Complete);
+        Assert.Equal(73, r.Totals.Lines);
+        Assert.Equal(55, r.Totals.Entries);
+        Assert.Equal(55, r.All.Count);
+        Assert.Equal(15, r.All.DistinctDestinations);
+        Assert.Equal([new MailInputResult(Sample("kern.log"), null, true)], r.Inputs);
+    }
+
+    [Fact]
+    public async Task FilesAsync_AnInputThatCannotBeRead_GivesNoFiguresAndSaysWhich()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"mailguard-missing-{Guid.NewGuid():N}.log");
+        MailScanReport r = await MailScan.FilesAsync([Sample("kern.log"), missing], Utc, Token);
+        Assert.False(r.Complete);
+        Assert.Equal(0, r.Totals.Lines); // half the evidence is not an answer
+        Assert.Equal(0, r.All.Count);
+        Assert.True(r.Inputs[0].Opened);
+        Assert.False(r.Inputs[1].Opened);
+        Assert.IsType<FileNotFoundException>(r.Inputs[1].Error);
+
+        MailScanReport rest = await MailScan.FilesAsync([Sample("kern.log"), missing], Utc with { RequireEveryInput = false }, Token);
+        Assert.False(rest.Complete);
+        Assert.Equal(55, rest.Totals.Entries);
+        Assert.Null(rest.Inputs[0].Error);
+        Assert.IsType<FileNotFoundException>(rest.Inputs[1].Error);
+    }
+
+    [Fact]
+    public async Task FilesAsync_ALargeFile_OnAllCoresGivesTheReportOfOneCoreAndOfItsGzip()
+    {
+        string dir = Directory.CreateTempSubdirectory("mailguard-mailscan-").FullName;
+        try
+        {
+            // kern.log 1,100 times over (17.9 MB, above the size read in parallel), each copy at another hour and day.
+            string path = Path.Combine(dir, "big.log");
+            string[] lines = File.ReadAllText(Sample("kern.log"), Encoding.Latin1).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            await using (var w = new StreamWriter(path, false, Encoding.Latin1))
+            {
+                for (int copy = 0; copy < 1100; copy++)
+                {
+                    string stamp = string.Create(CultureInfo.InvariantCulture, $"{CultureInfo.InvariantCulture.DateTimeFormat.GetAbbreviatedMonthName(1 + (copy / 100 % 11))} {1 + (copy % 25),2} {copy / 25 % 24:00}");
+                    foreach (string line in lines)
+                    {
+                        await w.WriteAsync((line.StartsWith("Nov 23 ", StringComparison.Ordinal) ? stamp + line[9..] : line) + "\n");
+                    }
+                }
+            }
+
+            Assert.True(new FileInfo(path).Length > 16 << 20);
+            await using (FileStream src = File.OpenRead(path))
+            await using (var gz = new GZipStream(File.Create(path + ".gz"), CompressionLevel.Fastest))
+            {
+                await src.CopyToAsync(gz, Token);
+            }
+
+            MailScanReport parallel = await MailScan.FilesAsync([path], Utc with { Parallelism = 2 }, Token);
+            MailScanReport one = await MailScan.FilesAsync([path], Utc with { Parallelism = 1 }, Token);
+            MailScanReport gzip = await MailScan.FilesAsync([path + ".gz"], Utc with { Parallelism = 2 }, Token);
+            Assert.Equal(55 * 1100, one.Totals.Entries);
+            Assert.Equal(Fingerprint(one), Fingerprint(parallel));
+            Assert.Equal(Fingerprint(one), Fingerprint(gzip).Replace($"Bytes={gzip.Totals.Bytes}", $"Bytes={one.Totals.Bytes}", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task FilesAsync_RotatedOverlappingFiles_CountEachLineOnce()
+    {
+        // Debian's kern.log and syslog hold the same kernel lines: read together, each entry counts once.
+        MailScanReport one = await MailScan.FilesAsync([Sample("kern.log")], Utc, Token);
+        MailScanReport both = await MailScan.FilesAsync([Sample("kern.log"), Sample("kern.log")], Utc, Token);
+        Assert.Equal(one.All.Count, both.All.Count);
+        Assert.Equal(one.All.Attempts, both.All.Attempts);
+        Assert.Equal(one.Totals.NetfilterLines, both.Totals.Duplicates); // every netfilter line of the second copy
+    }
+
+    [Fact]
+    public async Task StreamAsync_GzipByContent_GivesTheFiguresOfThePlainFile()
+    {
+        var gz = new MemoryStream();
+        await using (var z = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await z.WriteAsync(await File.ReadAllBytesAsync(Sample("kern.log"), Token), Token);
+        }
+
+        gz.Position = 0;
+        MailScanReport r = await MailScan.StreamAsync(gz, Utc, Token);
+        Assert.True(r.Complete);
+        Assert.Equal(55, r.All.Count);
+        Assert.Equal(15, r.All.DistinctDestinations);
+        Assert.Equal("stream", r.Inputs[0].Name);
+    }
+
+    [Fact]
+    public async Task OnEntry_HandsOnEveryEntryWithItsFields()
+    {
+        var entries = new List<MailEntry>();
+        MailScanReport r = await MailScan.FilesAsync([Sample("incident-webshell.log")], Utc with { OnEntry = entries.Add }, Token);
+        Assert.Equal(r.Totals.Entries, entries.Sum(e => e.Copies));
+        Assert.Equal(r.Uids[33]!.Count, entries.Where(e => e.Uid == 33).Sum(e => e.Copies));
+        MailEntry first = entries[0];
+        Assert.Equal("IPTABLES TCP-OUT 25:", first.Prefix);
+        Assert.Equal(25, first.RulePort);
+        Assert.Equal(25, first.Dpt);
+        Assert.Equal(r.All.First, entries.Min(e => e.Time));
+    }
+
+    [Fact]
+    public async Task OnSnapshot_WhileAStreamIsWritten_ReportsWhatWasReadSoFar()
+    {
+        var pipe = new Pipe();
+        var seen = new List<long>();
+        var fiveSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = Utc with
+        {
+            SnapshotInterval = TimeSpan.Zero,
+            OnSnapshot = r =>
+            {
+                lock (seen)
+                {
+                    seen.Add(r.Totals.Entries);
+                }
+
+                if (r.Totals.Entries == 5 && r.All.Count == 5)
+                {
+                    fiveSeen.TrySetResult();
+                }
+            },
+        };
+        Task<MailScanReport> scan = MailScan.StreamAsync(pipe.Reader.AsStream(), options, Token);
+        await pipe.Writer.WriteAsync(Entries(0, 5), Token);
+        await fiveSeen.Task.WaitAsync(TimeSpan.FromSeconds(20), Token); // a report before the stream ends
+        await pipe.Writer.WriteAsync(Entries(5, 5), Token);
+        await pipe.Writer.CompleteAsync();
+        MailScanReport final = await scan.WaitAsync(TimeSpan.FromSeconds(20), Token);
+        Assert.Equal(10, final.Totals.Entries);
+        Assert.Equal(10, final.All.Count);
+        Assert.True(final.Complete);
+        lock (seen)
+        {
+            Assert.Contains(5, seen);
+            Assert.All(seen, n => Assert.InRange(n, 0, 10));
+        }
+    }
+
+    [Fact]
+    public async Task Cancel_ASilentStream_ReportsWhatWasReadAndSaysSo()
+    {
+        var pipe = new Pipe();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var options = Utc with
+        {
+            SnapshotInterval = TimeSpan.Zero,
+            OnSnapshot = r =>
+            {
+                if (r.Totals.Entries == 3)
+                {
+                    cts.Cancel(); // the stream stays open: only the token ends the scan
+                }
+            },
+        };
+        Task<MailScanReport> scan = MailScan.StreamAsync(pipe.Reader.AsStream(), options, cts.Token);
+        await pipe.Writer.WriteAsync(Entries(0, 3), Token);
+        MailScanReport r = await scan.WaitAsync(TimeSpan.FromSeconds(20), Token);
+        Assert.True(r.Cancelled);
+        Assert.False(r.Complete);
+        Assert.Equal(3, r.Totals.Entries);
+        Assert.Equal(3, r.All.Count);
+    }
+
+    /// <summary>Kernel LOG lines of uid 1001, one a second, to distinct destinations.</summary>
+    private static byte[] Entries(int from, int count)
+    {
+        var s = new StringBuilder();
+        for (int i = from; i < from + count; i++)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"Nov 23 02:14:{i:00} vps kernel: [81234.{i:000000}] IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=203.0.113.7 DST=198.51.100.{i + 1} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=4242 DF PROTO=TCP SPT={51234 + i} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1001 GID=1001 \n");
+        }
+
+        return Encoding.ASCII.GetBytes(s.ToString());
+    }
+}
