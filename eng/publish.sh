@@ -5,17 +5,20 @@
 #   eng/publish.sh [linux-x64] [linux-arm64]      (default: both)
 #
 # Writes artifacts/mgscan-RID (stripped) and artifacts/mgscan-RID.dbg (its debug symbols), then checks each:
-# statically linked (file), no GLIBC_ symbol version to resolve (objdump -T), its size, and a run on the bundled
-# incident (linux-arm64 under qemu-aarch64-static when it is installed; as root also in an empty root folder, where
-# no C library exists at all). Exits non-zero when a build or a check fails.
+# statically linked (file), no GLIBC_ symbol version to resolve (objdump -T), no shared library or loader it needs
+# (readelf), its size, and a run on the bundled incident (linux-arm64 under qemu-aarch64-static when it is installed;
+# as root also in an empty root folder, where no C library exists at all). Exits non-zero when a build or a check fails.
 #
-# Needs the .NET 10 SDK, clang and lld (Debian: apt-get install clang lld); linux-arm64 also the arm64 C library
-# and binutils (apt-get install gcc-aarch64-linux-gnu; qemu-user-static to run it here). The build lives in
-# artifacts/build, apart from the usual bin/obj, so its settings never mix with a development build's.
+# Needs the .NET 10 SDK, clang and lld, and for the checks binutils and file (Debian: apt-get install clang lld
+# binutils file); linux-arm64 also the arm64 C library and binutils (apt-get install gcc-aarch64-linux-gnu;
+# qemu-user-static to run it here). The build lives in artifacts/build, apart from the usual bin/obj, so its settings
+# never mix with a development build's.
 #
-# Why static glibc: the .NET 10 runtime packs for musl (linux-musl-x64) are the usual way to a static binary, but
-# the package feed this project builds from does not serve them; a binary linked dynamically against this build
-# machine's glibc (Debian 12: 2.36) needs GLIBC_2.34 and does not start on Debian 11, Ubuntu 20.04 or RHEL 8.
+# Why static glibc: Native AOT for musl (-r linux-musl-x64) is the usual way to a static binary, but the package feed
+# this project builds from does not serve the two packages it needs (restore: NU1101 for
+# runtime.linux-musl-x64.Microsoft.DotNet.ILCompiler and Microsoft.NETCore.App.Runtime.NativeAOT.linux-musl-x64); a
+# binary linked dynamically against this build machine's glibc (Debian 12: 2.36) needs GLIBC_2.34 and does not start
+# on Debian 11, Ubuntu 20.04 or RHEL 8.
 # mgscan uses no part of glibc that loads modules at run time (NSS, iconv, DNS): it reads user names from the
 # passwd file itself, so the linker's warnings about getpwnam and dlopen in a static binary do not apply to it.
 set -euo pipefail
@@ -28,6 +31,8 @@ rids=("$@")
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v ld.lld >/dev/null || missing+=(lld)
+{ command -v objdump >/dev/null && command -v readelf >/dev/null; } || missing+=(binutils)
+command -v file >/dev/null || missing+=(file)
 for rid in "${rids[@]}"; do
   case "$rid" in
     linux-x64) ;;
@@ -68,11 +73,20 @@ for rid in "${rids[@]}"; do
     *"static-pie linked"*|*"statically linked"*) ;;
     *) echo "mgscan-$rid: not statically linked"; status=1 ;;
   esac
-  versions=$(objdump -T "$bin" 2>&1 | grep -oE 'GLIBC_[0-9.]+' | sort -uV | tr '\n' ' ' || true)
-  if [ -n "$versions" ]; then
-    echo "objdump -T: needs $versions"; status=1
+  # A static-pie binary keeps a dynamic section to relocate itself: objdump -T lists what it exports itself (section
+  # bounds such as __start___managedcode, the runtime's DotNetRuntimeDebugHeader) and on x64 an unversioned, undefined
+  # __tls_get_addr that no relocation refers to (readelf -r: relative ones only); no symbol with a GLIBC_ version,
+  # no NEEDED library and no program interpreter (readelf): nothing for the system's C library to provide.
+  if ! dynsyms=$(objdump -T "$bin" 2>&1); then
+    echo "objdump -T: $dynsyms"; status=1
+  fi
+  versions=$(grep -oE 'GLIBC_[0-9.]+' <<<"$dynsyms" | sort -uV | tr '\n' ' ' || true)
+  needed=$(readelf -d "$bin" | grep -oE 'Shared library: \[[^]]*\]' | tr '\n' ' ' || true)
+  interp=$(readelf -l "$bin" | grep -oE 'program interpreter: [^]]*' || true)
+  if [ -n "$versions" ] || [ -n "$needed" ] || [ -n "$interp" ]; then
+    echo "objdump -T: needs ${versions:-no GLIBC_ version}; readelf: ${needed:-no NEEDED library}, ${interp:-no interpreter}"; status=1
   else
-    echo "objdump -T: no GLIBC_ symbol version (no dynamic symbol table): no glibc floor"
+    echo "objdump -T: $(grep -cE '^[0-9a-f]{16} ' <<<"$dynsyms") dynamic symbol(s), no GLIBC_ version; readelf: no NEEDED library, no program interpreter: no glibc floor"
   fi
 
   run=("$bin")
