@@ -84,6 +84,16 @@ public static class MailScan
                 opened.Clear();
                 (stats, totals) = await Task.Run(() => InParallel(file, options, stats.Options, cancellationToken), CancellationToken.None).ConfigureAwait(false);
             }
+            else if (opened.Count == 1 && options.OnEntry is null && options.OnSnapshot is null && options.Waiting is null)
+            {
+                // One input that is not cut in advance (a pipe, standard input, compressed text, a small file): read in
+                // blocks, the lines that cannot be entries passed over in one vectorised search per block.
+                LogInput input = opened[0].Input;
+                var scanner = new LogScanner(options.Scanner(input.ReferenceTime ?? now));
+                (_, Exception? error) = await StreamBlocks.ScanAsync(input.Stream, scanner, new TrafficStatsSink(stats), cancellationToken).ConfigureAwait(false);
+                totals = scanner.Totals;
+                input.Error ??= error;
+            }
             else
             {
                 var snapshots = options.OnSnapshot is null ? null : new Snapshots(options, results);
@@ -117,8 +127,7 @@ public static class MailScan
     /// <summary>A large, regular, uncompressed file, when nothing needs its entries in order: read in chunks on all cores.</summary>
     private static bool ReadsInParallel(string path, MailScanOptions options)
     {
-        int cores = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount;
-        if (cores < 2 || options.OnEntry is not null || options.OnSnapshot is not null)
+        if (Cores(options) < 2 || options.OnEntry is not null || options.OnSnapshot is not null)
         {
             return false;
         }
@@ -147,6 +156,14 @@ public static class MailScan
         DateTimeOffset reference = options.ReferenceTime ?? File.GetLastWriteTimeUtc(path);
         IReadOnlyList<ChunkResult<TrafficStatsSink>> chunks = ParallelScan.File(
             path, () => new TrafficStatsSink(new TrafficStats(statsOptions)), options.Scanner(reference), options.Parallelism, options.RetryWindow, cancellationToken);
+        return Merge(chunks);
+    }
+
+    private static int Cores(MailScanOptions options) => options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount;
+
+    /// <summary>The chunks' statistics and totals, summed.</summary>
+    private static (TrafficStats Stats, ScanTotals Totals) Merge(IReadOnlyList<ChunkResult<TrafficStatsSink>> chunks)
+    {
         TrafficStats stats = chunks[0].Sink.Stats;
         var totals = new ScanTotals();
         totals.Add(chunks[0].Totals);

@@ -124,6 +124,8 @@ public class MailScanTests
             MailScanReport parallel = await MailScan.FilesAsync([path], Utc with { Parallelism = 2 }, Token);
             MailScanReport one = await MailScan.FilesAsync([path], Utc with { Parallelism = 1 }, Token);
             MailScanReport gzip = await MailScan.FilesAsync([path + ".gz"], Utc with { Parallelism = 2 }, Token);
+            MailScanReport pipe = await MailScan.StreamAsync(new OneWay(File.OpenRead(path)), Utc with { Parallelism = 2 }, Token);
+            Assert.Equal(Fingerprint(one), Fingerprint(pipe)); // read in blocks
             Assert.Equal(55 * 1100, one.Totals.Entries);
             Assert.Equal(Fingerprint(one), Fingerprint(parallel));
             Assert.Equal(Fingerprint(one), Fingerprint(gzip).Replace($"Bytes={gzip.Totals.Bytes}", $"Bytes={one.Totals.Bytes}", StringComparison.Ordinal));
@@ -237,6 +239,82 @@ public class MailScanTests
         Assert.False(r.Complete);
         Assert.Equal(3, r.Totals.Entries);
         Assert.Equal(3, r.All.Count);
+    }
+
+    [Fact]
+    public async Task StreamAsync_InBlocks_GivesTheLineByLineFigures_AcrossBlockEdges()
+    {
+        // 4 MiB blocks: an entry ends right before the first cut, its repeat notice and a retransmission open the next
+        // block, and a 5 MiB line (longer than a block) comes later.
+        var text = new MemoryStream();
+        void Write(string line) => text.Write(Encoding.ASCII.GetBytes(line + "\n"));
+        string filler = "Nov 23 02:13:00 vps kernel: [81000.000000] eth0: link is up " + new string('x', 100);
+        string entry = Encoding.ASCII.GetString(Entries(7, 1)).TrimEnd('\n');
+        int cut = StreamBlocks.BlockSize;
+        while (text.Length + filler.Length + 1 + entry.Length + 1 < cut - 200)
+        {
+            Write(filler);
+        }
+
+        Write("padding " + new string('y', (int)(cut - text.Length - entry.Length - 2 - 8)));
+        Write(entry);
+        Assert.Equal(cut, text.Length); // the entry's newline is the first block's last byte
+        Write("Nov 23 02:14:09 vps kernel: last message repeated 4 times");
+        Write(entry.Replace("02:14:07", "02:14:10", StringComparison.Ordinal)); // the same SYN again: a retransmission
+        Write(new string('z', 5 << 20));
+        Write(Encoding.ASCII.GetString(Entries(20, 3)).TrimEnd('\n'));
+        byte[] all = text.ToArray();
+
+        var reference = new TrafficStats();
+        var scanner = new LogScanner(new LogScannerOptions { Parser = new LogLineParserOptions { SkipOtherLines = true, LeanEntries = true, Envelope = new EnvelopeOptions { ReferenceTime = Utc.ReferenceTime!.Value, TimeZone = TimeZoneInfo.Utc } } });
+        await scanner.ScanAsync(new MemoryStream(all), new TrafficStatsSink(reference), Token);
+        Assert.Equal(1 + 4 + 1 + 3, scanner.Totals.Entries);
+        Assert.Equal(1, scanner.Totals.OverlongLines);
+
+        MailScanReport blocks = await MailScan.StreamAsync(new OneWay(new MemoryStream(all)), Utc with { Parallelism = 2 }, Token);
+        Assert.Equal(scanner.Totals.Lines, blocks.Totals.Lines);
+        Assert.Equal(scanner.Totals.Bytes, blocks.Totals.Bytes);
+        Assert.Equal(scanner.Totals.Entries, blocks.Totals.Entries);
+        Assert.Equal(scanner.Totals.OverlongLines, blocks.Totals.OverlongLines);
+        Assert.Equal(reference.All.Count, blocks.All.Count);
+        Assert.Equal(reference.All.Attempts, blocks.All.Attempts); // the retransmission after the cut is no new attempt
+        Assert.Equal(4, blocks.All.Attempts);
+    }
+
+    /// <summary>A stream that can only be read forward, as a pipe.</summary>
+    private sealed class OneWay(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(count, 65536));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>Kernel LOG lines of uid 1001, one a second, to distinct destinations.</summary>
