@@ -293,6 +293,32 @@ internal static class Text
 /// <summary>The advice of a <see cref="SpamVerdict"/>: commands that contain the traffic, find the process, keep the rules.</summary>
 internal static class AdviceFor
 {
+    /// <summary>
+    /// The <c>--log-prefix</c> argument for the port in the shell variable <c>$p</c>, double-quoted: the selection's own
+    /// prefix (its <c>#</c> the port) when it names one, else the default <c>IPTABLES TCP-OUT $p:</c>.
+    /// </summary>
+    internal static string LogPrefix(PrefixFilter filter)
+    {
+        string text = filter.Kind switch
+        {
+            PrefixFilterKind.Exact => filter.Text,
+            PrefixFilterKind.Pattern when filter.Text.IndexOfAny(['*', '?']) < 0 => filter.Text,
+            _ => PrefixFilter.TcpOut.Text,
+        };
+        var quoted = new StringBuilder("\"");
+        foreach (char c in text)
+        {
+            _ = c switch
+            {
+                '#' => quoted.Append("$p"),
+                '"' or '\\' or '$' or '`' => quoted.Append('\\').Append(c),
+                _ => quoted.Append(c),
+            };
+        }
+
+        return quoted.Append('"').ToString();
+    }
+
     public static IReadOnlyList<Advice> Verdict(SpamVerdict v, VerdictOptions o)
     {
         var steps = new List<Advice>();
@@ -358,7 +384,7 @@ internal static class AdviceFor
                 break;
             case VerdictClass.DirectToMx or VerdictClass.RetryingClient or VerdictClass.RelayAbuse or VerdictClass.Unclear when a is not null:
                 steps.Add(new Advice("Find the process sending now (the log cannot name the user)", [
-                    "ss -tnp state syn-sent '( dport = :25 or dport = :465 or dport = :587 )'",
+                    $"ss -tnp state syn-sent '( {string.Join(" or ", o.MailPorts.Order().Select(p => string.Create(CultureInfo.InvariantCulture, $"dport = :{p}")))} )'",
                     "ps -o user,pid,lstart,cmd -p PID",
                 ]));
                 break;
@@ -371,11 +397,13 @@ internal static class AdviceFor
 
         if (!v.UidLogged && v.MailAttempts > 0 && (a is null || a.Kind != ActorKind.ForwardedInterface))
         {
+            string ports = string.Join(' ', o.MailPorts.Order());
+            string prefix = LogPrefix(o.Filter);
             steps.Add(new Advice("Log the UID, so that the next incident names the user (--log-uid)", [
-                "iptables -D OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\"",
-                "iptables -I OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\" --log-uid",
-                "# nftables: tcp dport 25 log prefix \"IPTABLES TCP-OUT 25:\" flags skuid",
-                "# the same for ports 465 and 587, and with ip6tables",
+                $"for p in {ports}; do iptables -D OUTPUT -p tcp --dport $p -j LOG --log-prefix {prefix}; done",
+                $"for p in {ports}; do iptables -I OUTPUT -p tcp --dport $p -j LOG --log-prefix {prefix} --log-uid; done",
+                $"# nftables: tcp dport $p log prefix {prefix} flags skuid",
+                "# the same with ip6tables",
             ]));
         }
 
@@ -418,6 +446,7 @@ internal static class AdviceFor
     private static IEnumerable<Advice> Diagnose(VerdictOptions o)
     {
         string ports = string.Join(' ', o.MailPorts.Order());
+        string prefix = LogPrefix(o.Filter);
         LogRateLimit limit = LogRateLimit.Default; // the same as mgscan rules
         string iptLimit = string.Create(CultureInfo.InvariantCulture, $"-m limit --limit {limit.RateText} --limit-burst {limit.Burst}");
         yield return new Advice("Find out why nothing was logged", [
@@ -428,9 +457,9 @@ internal static class AdviceFor
             "ls -l /var/log/kern.log* /var/log/messages* 2>/dev/null; journalctl -k -n 5",
         ]);
         yield return new Advice("Log outgoing mail connections with the UID, rate-limited so a flood cannot fill the disk", [
-            $"for p in {ports}; do iptables -I OUTPUT -p tcp --syn --dport $p {iptLimit} -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
-            $"for p in {ports}; do ip6tables -I OUTPUT -p tcp --syn --dport $p {iptLimit} -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done",
-            string.Create(CultureInfo.InvariantCulture, $"# nftables: nft 'add rule inet filter output tcp dport 25 tcp flags & (fin | syn | rst | ack) == syn limit rate {limit.RateText} burst {limit.Burst} packets log prefix \"IPTABLES TCP-OUT 25:\" flags skuid'"),
+            $"for p in {ports}; do iptables -I OUTPUT -p tcp --syn --dport $p {iptLimit} -j LOG --log-prefix {prefix} --log-uid; done",
+            $"for p in {ports}; do ip6tables -I OUTPUT -p tcp --syn --dport $p {iptLimit} -j LOG --log-prefix {prefix} --log-uid; done",
+            string.Create(CultureInfo.InvariantCulture, $"# nftables: for p in {ports}; do nft \"add rule inet filter output tcp dport $p tcp flags & (fin | syn | rst | ack) == syn limit rate {limit.RateText} burst {limit.Burst} packets log prefix \\{prefix[..^1]}\\\" flags skuid\"; done"),
             "mgscan rules                             # the whole rule set (log, then drop) for iptables, nft, firewalld and ufw",
         ]);
     }

@@ -25,6 +25,9 @@ internal sealed record ScanSettings
 
     public bool List { get; init; }
 
+    /// <summary>--interval: a report of what was read so far this often (one JSON document per line), the final report last.</summary>
+    public TimeSpan? Interval { get; init; }
+
     public ushort[]? Ports { get; init; }
 
     public DateTimeOffset? Since { get; init; }
@@ -91,6 +94,7 @@ internal static class Options
         ["--mail-ports"] = "port numbers (1-65535) or service names, comma-separated: 25,587 or smtp",
         ["--set"] = "NAME=VALUE with a NAME of " + string.Join(", ", ScanSettings.ThresholdNames),
         ["--list"] = "no value",
+        ["--interval"] = "a duration from 1s to 24h: 1s, 10s, 1m, 1h",
         ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
         ["--action"] = "drop, reject or log-only",
         ["--allow-user"] = "user names (letters, digits, _ . -, starting with a letter or _) or UIDs, comma-separated",
@@ -160,6 +164,27 @@ internal static class Options
         return option.Tokens.Count == 0
             ? $"{name}: the value is missing (it takes {Accepts(name)})"
             : $"{name}: {string.Join(" ", option.Tokens.Select(t => $"'{t.Value}'"))} not accepted (it takes {Accepts(name)}, once)";
+    }
+
+    /// <summary>--interval: a whole number of seconds (s), minutes (m) or hours (h), from 1 s to 24 h.</summary>
+    public static bool TryInterval(string? text, out TimeSpan? interval, [NotNullWhen(false)] out string? error)
+    {
+        interval = null;
+        error = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        long unit = text.Length < 2 ? 0 : text[^1] switch { 's' => TimeSpan.TicksPerSecond, 'm' => TimeSpan.TicksPerMinute, 'h' => TimeSpan.TicksPerHour, _ => 0 };
+        if (unit > 0 && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n is >= 1 and <= 86_400 && n * unit <= TimeSpan.TicksPerDay)
+        {
+            interval = TimeSpan.FromTicks(n * unit);
+            return true;
+        }
+
+        error = $"--interval: '{text}' is not {Accepts("--interval")}";
+        return false;
     }
 
     /// <summary>--top: a whole number from 1 to <see cref="int.MaxValue"/>.</summary>

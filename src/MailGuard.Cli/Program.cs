@@ -120,6 +120,11 @@ public static class Program
         {
             Description = "Print one line per selected entry instead of the report.",
         };
+        var interval = new Option<string?>("--interval")
+        {
+            Description = "With --format json: while a stream is read (journalctl -k -f | mgscan), a report of what was read so far this often (1s, 10s, 1m), one JSON document per line; the final report comes last.",
+            HelpName = "DURATION",
+        };
         var root = new RootCommand("""
             mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
 
@@ -131,6 +136,7 @@ public static class Program
               mgscan /var/log/kern.log* /var/log/syslog*      (rotated and .gz files; overlaps counted once)
               journalctl -k -f | mgscan                       (Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
+              journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
 
             Exit status: 0 entries found, 1 no entry found, 3 no netfilter LOG line at all (a diagnosis), 2 an input
             could not be read, a wrong option, the output could not be written, or an internal error (MGSCAN_DEBUG=1
@@ -149,6 +155,7 @@ public static class Program
             mailPorts,
             set,
             list,
+            interval,
         };
         root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
@@ -158,7 +165,8 @@ public static class Program
                 || !Options.TryTime("--since", result.GetValue(since), now, out DateTimeOffset? from, out error)
                 || !Options.TryTime("--until", result.GetValue(until), now, out DateTimeOffset? to, out error)
                 || !Options.TryPorts("--mail-ports", result.GetValue(mailPorts), out ushort[]? mail, out error)
-                || !Options.TryThresholds(result.GetValue(set), out Dictionary<string, double> thresholds, out error))
+                || !Options.TryThresholds(result.GetValue(set), out Dictionary<string, double> thresholds, out error)
+                || !Options.TryInterval(result.GetValue(interval), out TimeSpan? every, out error))
             {
                 stderr.WriteLine($"mgscan: {error}");
                 return ExitCode.Error;
@@ -167,6 +175,12 @@ public static class Program
             if (from > to)
             {
                 stderr.WriteLine("mgscan: --since is after --until");
+                return ExitCode.Error;
+            }
+
+            if (every is not null && (result.GetValue(format) != "json" || result.GetValue(list)))
+            {
+                stderr.WriteLine("mgscan: --interval: works with --format json (one report per line), not with --list or another format");
                 return ExitCode.Error;
             }
 
@@ -183,6 +197,7 @@ public static class Program
                 Format = result.GetValue(format)!,
                 Top = result.GetValue(top),
                 List = result.GetValue(list),
+                Interval = every,
                 Ports = ports,
                 Since = from,
                 Until = to,

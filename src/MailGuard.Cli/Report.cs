@@ -177,9 +177,9 @@ internal static class Report
         w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? (stat.FirstUptime is { } f ? Since(f) : "-"),-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? (stat.LastUptime is { } l ? Since(l) : "-"),-8}"));
     }
 
-    public static void Json(Stream output, TrafficStats s, ScanTotals t, int top, SpamVerdict verdict)
+    public static void Json(Stream output, TrafficStats s, ScanTotals t, int top, SpamVerdict verdict, bool indented = true)
     {
-        using var j = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        using var j = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented });
         j.WriteStartObject();
         j.WriteString("schema", "mailguard.report/1");
         j.WriteStartObject("totals");

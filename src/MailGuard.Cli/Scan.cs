@@ -27,6 +27,14 @@ internal static class Scan
     {
         Stream stdout = new OutputStream(StandardStream(1, FileAccess.Write));
         var outWriter = new TerminalWriter(new StreamWriter(stdout, Report.Utf8, 1 << 16));
+        // The verdict's settings before the scan: a snapshot (--interval) gives a verdict too.
+        bool failed = false;
+        IReadOnlyDictionary<uint, string> names = settings.List ? new Dictionary<uint, string>() : Names(settings.Passwd, stderr, ref failed);
+        VerdictOptions verdictOptions = settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)) with
+        {
+            // the logs are this machine's (no other machine's passwd given): the services running now are the candidates
+            ServicesByUid = settings.Passwd is null && !settings.List ? RunningServices.ByUid(settings.Root) : new Dictionary<uint, IReadOnlyList<string>>(),
+        };
         var options = new MailScanOptions
         {
             Filter = settings.Filter,
@@ -36,6 +44,8 @@ internal static class Scan
             MailPorts = settings.MailPorts ?? new VerdictOptions().MailPorts,
             OnEntry = settings.List ? e => Print(outWriter, e) : null,
             Waiting = settings.List ? outWriter.Flush : null, // --list on a live stream shows each entry as it comes
+            OnSnapshot = settings.Interval is null ? null : r => JsonLine(stdout, r, r.Verdict(verdictOptions), settings.Top),
+            SnapshotInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
         };
 
         IReadOnlyList<MailInput> inputs = settings.Machine is { Files.Count: 0 } journal
@@ -44,7 +54,6 @@ internal static class Scan
         try
         {
             MailScanReport report = await MailScan.ScanAsync(inputs, options, ct).ConfigureAwait(false);
-            bool failed = false;
             foreach (MailInputResult input in report.Inputs)
             {
                 if (input.Error is null || (input.Error is IOException io && IsBrokenPipe(io)))
@@ -76,18 +85,17 @@ internal static class Scan
             long analysed;
             if (!settings.List)
             {
-                IReadOnlyDictionary<uint, string> names = Names(settings.Passwd, stderr, ref failed);
-                SpamVerdict verdict = report.Verdict(settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)) with
-                {
-                    // the logs are this machine's (no other machine's passwd given): the services running now are the candidates
-                    ServicesByUid = settings.Passwd is null ? RunningServices.ByUid(settings.Root) : new Dictionary<uint, IReadOnlyList<string>>(),
-                });
+                SpamVerdict verdict = report.Verdict(verdictOptions);
                 noLogLines = verdict.Class == VerdictClass.NoLogLines;
                 TrafficStats stats = verdict.Stats; // the selection's, or other rules' mail traffic when the selection logged none
                 bool otherPrefixes = !ReferenceEquals(stats, report.Stats);
                 analysed = stats.All.Count;
                 switch (settings.Format)
                 {
+                    case "json" when settings.Interval is not null:
+                        await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                        JsonLine(stdout, report, verdict, settings.Top); // the last line: the final report
+                        break;
                     case "json":
                         await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                         Report.Json(stdout, stats, totals, settings.Top, verdict);
@@ -132,6 +140,13 @@ internal static class Scan
         {
             return Program.ExitCode.Found; // mgscan … | head: a closed pipe ends quietly
         }
+    }
+
+    /// <summary>A report as one line of JSON (--interval), written at once.</summary>
+    private static void JsonLine(Stream stdout, MailScanReport report, SpamVerdict verdict, int top)
+    {
+        Report.Json(stdout, verdict.Stats, report.Totals, top, verdict, indented: false); // ends with its newline
+        stdout.Flush();
     }
 
     /// <summary>A path that names a system log (kern.log, messages, syslog): when it is missing, say where the kernel's log is instead.</summary>

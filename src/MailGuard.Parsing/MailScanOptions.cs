@@ -64,8 +64,10 @@ public sealed record MailScanOptions
     public Action? Waiting { get; init; }
 
     /// <summary>
-    /// When set with <see cref="SnapshotInterval"/>, called on the scanning thread about that often with a report of what was
-    /// read so far (a copy: it stays as it is while the scan goes on). For live views of a stream that never ends.
+    /// When set, called about every <see cref="SnapshotInterval"/> with a report of what was read so far (a copy: it stays as
+    /// it is while the scan goes on), also while a live stream is silent (checked every 250 ms); never at the same time as
+    /// the scan, so it may read the report at leisure, but the scan waits for it. For live views of a stream that never ends;
+    /// the inputs are then read on one core.
     /// </summary>
     public Action<MailScanReport>? OnSnapshot { get; init; }
 

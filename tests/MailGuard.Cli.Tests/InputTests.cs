@@ -305,6 +305,53 @@ public class InputTests
         Assert.Contains("Local users (UID)", report, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Mgscan_IntervalOnAStream_OneJsonReportPerLineWhileItRuns_TheFinalLast()
+    {
+        using Process p = Start("--format", "json", "--interval", "1s");
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        int firstPart = 0; // the first 20 lines
+        for (int n = 0; n < 20; n++)
+        {
+            firstPart += KernLog.AsSpan(firstPart).IndexOf((byte)'\n') + 1;
+        }
+
+        p.StandardInput.BaseStream.Write(KernLog.AsSpan(0, firstPart));
+        p.StandardInput.BaseStream.Flush();
+        var lines = new List<JsonElement>();
+        async Task<JsonElement> Next()
+        {
+            string? line = await p.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.NotNull(line);
+            JsonElement doc = JsonDocument.Parse(line).RootElement.Clone(); // one whole document per line
+            Assert.Equal("mailguard.report/1", doc.GetProperty("schema").GetString());
+            lines.Add(doc);
+            return doc;
+        }
+
+        // While the stream runs: a report of what was read, and again a second later although nothing came.
+        long partLines = (await Next()).GetProperty("totals").GetProperty("lines").GetInt64();
+        Assert.Equal(KernLog.AsSpan(0, firstPart).Count((byte)'\n'), partLines);
+        Assert.Equal(partLines, (await Next()).GetProperty("totals").GetProperty("lines").GetInt64());
+
+        p.StandardInput.BaseStream.Write(KernLog.AsSpan(firstPart));
+        p.StandardInput.Close();
+        string rest = await p.StandardOutput.ReadToEndAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.True(p.WaitForExit(30_000));
+        Assert.Equal(0, p.ExitCode);
+        JsonElement final = JsonDocument.Parse(rest.TrimEnd('\n').Split('\n')[^1]).RootElement;
+        Assert.Equal(73, final.GetProperty("totals").GetProperty("lines").GetInt64());
+        Assert.Equal(55, final.GetProperty("totals").GetProperty("entries").GetInt64());
+
+        // The last line is the report a run without --interval prints (indented there).
+        using Process once = Start("--format", "json");
+        once.StandardInput.BaseStream.Write(KernLog);
+        once.StandardInput.Close();
+        string whole = await once.StandardOutput.ReadToEndAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.True(once.WaitForExit(30_000));
+        Assert.Equal(JsonSerializer.Serialize(JsonDocument.Parse(whole).RootElement), JsonSerializer.Serialize(final));
+    }
+
     private static async Task Signal(Process p, string signal)
     {
         using Process kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

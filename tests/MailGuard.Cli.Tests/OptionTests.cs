@@ -35,6 +35,11 @@ public class OptionTests
         { ["--since", "soon", Log], "--since: cannot read 'soon'", "yesterday" },
         { ["--until", "0001-01-01", Log], "--until: cannot read '0001-01-01'", "yesterday" }, // before 0001-01-01 UTC in a zone east of UTC: crashed
         { ["--since", "2026-11-23", "--until", "2026-11-22", Log], "--since is after --until", "" },
+        { ["--interval", "5", "--format", "json", Log], "--interval: '5'", "1s, 10s, 1m" },
+        { ["--interval", "0s", "--format", "json", Log], "--interval: '0s'", "1s, 10s, 1m" },
+        { ["--interval", "25h", "--format", "json", Log], "--interval: '25h'", "1s, 10s, 1m" },
+        { ["--interval", "1s", Log], "--interval: works with --format json", "one report per line" },
+        { ["--interval", "1s", "--format", "json", "--list", Log], "--interval: works with --format json", "not with --list" },
     };
 
     [Theory]

@@ -138,6 +138,6 @@ public class IncidentSampleTests
         Assert.Equal("Direct-to-MX spam from 192.0.2.10, high confidence", v.Headline);
         Assert.Contains("The log has no UID= field: the LOG rules lack --log-uid", v.Summary, StringComparison.Ordinal);
         Assert.Contains(v.Advice, a => a.Title.StartsWith("Log the UID", StringComparison.Ordinal)
-            && a.Commands.Contains("iptables -I OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\" --log-uid"));
+            && a.Commands.Contains("for p in 25 465 587 2525; do iptables -I OUTPUT -p tcp --dport $p -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done"));
     }
 }

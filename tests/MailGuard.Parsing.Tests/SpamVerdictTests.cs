@@ -34,6 +34,9 @@ public class SpamVerdictTests
 
         public TrafficStats Stats() => Stats(interfaceFromPrefix: false);
 
+        /// <summary>The log as bytes.</summary>
+        public byte[] Bytes() => Encoding.UTF8.GetBytes(_text.ToString());
+
         /// <summary>
         /// With <paramref name="interfaceFromPrefix"/>, every line's prefix (any prefix is selected) is taken as its
         /// input interface: text no kernel line can carry there (spaces, '/', newlines…) reaches the verdict.
@@ -60,6 +63,34 @@ public class SpamVerdictTests
 
             new TrafficStatsSink(stats).OnLine(kind, ref record);
         }
+    }
+
+    [Fact]
+    public async Task Advice_FollowsThePrefixAndTheMailPortsOfTheScan()
+    {
+        // No UID logged, under a prefix of the owner's own and with 2525 as a mail port: the advice logs the UID with
+        // that prefix, for those ports (it said "IPTABLES TCP-OUT 25:" and ports 25, 465, 587 whatever the selection).
+        var log = new Log();
+        for (int i = 0; i < 300; i++)
+        {
+            int port = i % 2 == 0 ? 25 : 2525;
+            log.Attempt(Start.AddSeconds(i * 3), null, "192.0.2.10", Dst(i), port, prefix: string.Create(CultureInfo.InvariantCulture, $"SMTP-OUT {port}:"));
+        }
+
+        var options = new MailScanOptions { Filter = PrefixFilter.Pattern("SMTP-OUT #:"), MailPorts = [25, 2525], TimeZone = TimeZoneInfo.Utc };
+        MailScanReport report = await MailScan.StreamAsync(new MemoryStream(log.Bytes()), options, TestContext.Current.CancellationToken);
+        Assert.Equal(300, report.All.Count);
+        SpamVerdict v = report.Verdict();
+        string[] commands = [.. v.Advice.SelectMany(a => a.Commands)];
+        Assert.Contains("for p in 25 2525; do iptables -I OUTPUT -p tcp --dport $p -j LOG --log-prefix \"SMTP-OUT $p:\" --log-uid; done", commands);
+        Assert.Contains("ss -tnp state syn-sent '( dport = :25 or dport = :2525 )'", commands);
+        Assert.DoesNotContain(commands, c => c.Contains("TCP-OUT", StringComparison.Ordinal) || c.Contains("465", StringComparison.Ordinal));
+
+        // No LOG line at all: the rules to add carry the selection's prefix too; an exact prefix is taken as it is, quoted for the shell.
+        MailScanReport empty = await MailScan.StreamAsync(new MemoryStream("Nov 23 02:00:00 vps kernel: eth0: link up\n"u8.ToArray()), options with { Filter = PrefixFilter.Exact("MAIL \"$OUT\":") }, TestContext.Current.CancellationToken);
+        SpamVerdict none = empty.Verdict();
+        Assert.Equal(VerdictClass.NoLogLines, none.Class);
+        Assert.Contains(none.Advice.SelectMany(a => a.Commands), c => c.StartsWith("for p in 25 2525; do iptables -I OUTPUT -p tcp --syn --dport $p", StringComparison.Ordinal) && c.EndsWith("--log-prefix \"MAIL \\\"\\$OUT\\\":\" --log-uid; done", StringComparison.Ordinal));
     }
 
     private static string Dst(int i) => string.Create(CultureInfo.InvariantCulture, $"198.{51 + (i / 65536)}.{(i / 256) % 256}.{i % 256}");
@@ -328,7 +359,7 @@ public class SpamVerdictTests
         Assert.Equal(ActorKind.Source, v.Culprit!.Kind);
         Assert.Equal("192.0.2.10", v.Culprit.Key);
         Assert.Contains("no UID= field", v.Summary, StringComparison.Ordinal);
-        Assert.Contains(v.Advice, a => a.Commands.Contains("iptables -I OUTPUT -p tcp --dport 25 -j LOG --log-prefix \"IPTABLES TCP-OUT 25:\" --log-uid"));
+        Assert.Contains(v.Advice, a => a.Commands.Contains("for p in 25 465 587 2525; do iptables -I OUTPUT -p tcp --dport $p -j LOG --log-prefix \"IPTABLES TCP-OUT $p:\" --log-uid; done"));
     }
 
     [Fact]

@@ -200,7 +200,7 @@ internal sealed class LineSource : IDisposable
         try
         {
             // A read blocked on a pipe does not end when the token fires: stop waiting for it instead.
-            result = pending is null ? read.Result : await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            result = pending is null ? read.Result : await WaitAsync(pending, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -217,6 +217,30 @@ internal sealed class LineSource : IDisposable
         _position = _buffer.Start;
         _completed = result.IsCompleted || result.IsCanceled;
         return true;
+    }
+
+    /// <summary>How often periodic work (<see cref="LogScannerOptions.Filled"/>) is called while a live stream is silent.</summary>
+    private static readonly TimeSpan s_silentTick = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Waits for a read; while nothing arrives, the periodic work still runs (a snapshot of a silent stream).</summary>
+    private async Task<ReadResult> WaitAsync(Task<ReadResult> pending, CancellationToken cancellationToken)
+    {
+        if (_filled is null)
+        {
+            return await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            try
+            {
+                return await pending.WaitAsync(s_silentTick, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _filled();
+            }
+        }
     }
 
     /// <summary>

@@ -147,8 +147,9 @@ public sealed record LogScannerOptions
     public int MaxRepeatRate { get; init; } = 10_000;
 
     /// <summary>
-    /// Called on the scanning thread after each read of input was passed on (every 64 KiB or less, and while a live
-    /// stream waits): the place for periodic work such as a snapshot of the statistics. Null: none.
+    /// Called after each read of input was passed on (every 64 KiB or less), and every 250 ms while a live stream is
+    /// silent, never at the same time as the scan itself: the place for periodic work such as a snapshot of the
+    /// statistics. Null: none.
     /// </summary>
     public Action? Filled { get; init; }
 }
