@@ -87,11 +87,22 @@ public static class MailScan
             else if (opened.Count == 1 && options.OnEntry is null && options.OnSnapshot is null && options.Waiting is null)
             {
                 // One input that is not cut in advance (a pipe, standard input, compressed text, a small file): read in
-                // blocks, the lines that cannot be entries passed over in one vectorised search per block.
+                // blocks, the lines that cannot be entries passed over in one vectorised search per block, parsed on every
+                // core and counted in order.
                 LogInput input = opened[0].Input;
-                var scanner = new LogScanner(options.Scanner(input.ReferenceTime ?? now));
-                (_, Exception? error) = await StreamBlocks.ScanAsync(input.Stream, scanner, new TrafficStatsSink(stats), cancellationToken).ConfigureAwait(false);
-                totals = scanner.Totals;
+                LogScannerOptions scannerOptions = options.Scanner(input.ReferenceTime ?? now);
+                Exception? error;
+                if (Cores(options) >= 2)
+                {
+                    (totals, error) = await StreamBlocks.ScanParallelAsync(input.Stream, scannerOptions, stats, Cores(options), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var scanner = new LogScanner(scannerOptions);
+                    (_, error) = await StreamBlocks.ScanAsync(input.Stream, scanner, new TrafficStatsSink(stats), cancellationToken).ConfigureAwait(false);
+                    totals = scanner.Totals;
+                }
+
                 input.Error ??= error;
             }
             else

@@ -240,16 +240,18 @@ public class MailScanTests
         Assert.Equal(3, r.All.Count);
     }
 
-    [Fact]
-    public async Task StreamAsync_InBlocks_GivesTheLineByLineFigures_AcrossBlockEdges()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task StreamAsync_InBlocks_GivesTheLineByLineFigures_AcrossBlockEdges(int parallelism)
     {
-        // 4 MiB blocks: an entry ends right before the first cut, its repeat notice and a retransmission open the next
-        // block, and a 5 MiB line (longer than a block) comes later.
+        // An entry ends right before the first cut, its repeat notice and a retransmission open the next block (parsed by
+        // another worker on 2 cores), and a 5 MiB line (longer than a block) comes later.
         var text = new MemoryStream();
         void Write(string line) => text.Write(Encoding.ASCII.GetBytes(line + "\n"));
         string filler = "Nov 23 02:13:00 vps kernel: [81000.000000] eth0: link is up " + new string('x', 100);
         string entry = Encoding.ASCII.GetString(Entries(7, 1)).TrimEnd('\n');
-        int cut = StreamBlocks.BlockSize;
+        int cut = parallelism == 1 ? StreamBlocks.BlockSize : StreamBlocks.ParallelBlockSize;
         while (text.Length + filler.Length + 1 + entry.Length + 1 < cut - 200)
         {
             Write(filler);
@@ -270,7 +272,7 @@ public class MailScanTests
         Assert.Equal(1 + 4 + 1 + 3, scanner.Totals.Entries);
         Assert.Equal(1, scanner.Totals.OverlongLines);
 
-        MailScanReport blocks = await MailScan.StreamAsync(new OneWay(new MemoryStream(all)), Utc with { Parallelism = 2 }, Token);
+        MailScanReport blocks = await MailScan.StreamAsync(new OneWay(new MemoryStream(all)), Utc with { Parallelism = parallelism }, Token);
         Assert.Equal(scanner.Totals.Lines, blocks.Totals.Lines);
         Assert.Equal(scanner.Totals.Bytes, blocks.Totals.Bytes);
         Assert.Equal(scanner.Totals.Entries, blocks.Totals.Entries);

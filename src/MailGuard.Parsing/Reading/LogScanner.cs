@@ -91,6 +91,15 @@ public sealed class ScanTotals
     /// </summary>
     public long NetfilterLines => Entries + Excluded + Duplicates + OtherPrefix + Malformed + LookAlike + Forged;
 
+    /// <summary>Makes these totals equal to <paramref name="other"/> (a lead-in's counts taken back).</summary>
+    internal void Set(ScanTotals other)
+    {
+        Bytes = Lines = Entries = OtherPrefix = OtherPrefixMail = Malformed = LookAlike = Blobs = OverlongLines = BinaryLines = 0;
+        Excluded = Duplicates = Forged = CappedRepeatNotices = CappedRepeatCopies = 0;
+        FormatMask = 0;
+        Add(other);
+    }
+
     /// <summary>Adds another set of totals to this one.</summary>
     /// <param name="other">The totals to add.</param>
     public void Add(ScanTotals other)
