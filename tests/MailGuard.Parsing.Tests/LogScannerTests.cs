@@ -159,8 +159,15 @@ public class LogScannerTests
     {
         byte[] small = Repeat(KernLog, 10);
         byte[] large = Repeat(KernLog, 200);
-        long a = Allocated(small);
-        long b = Allocated(large);
+        // The least of three runs each: a per-line allocation shows in every run (190 copies × 73 lines), while work the
+        // runtime does on this thread now and then under load (once: +120 KB in a CI run) does not.
+        long a = long.MaxValue, b = long.MaxValue;
+        for (int run = 0; run < 3; run++)
+        {
+            a = Math.Min(a, Allocated(small));
+            b = Math.Min(b, Allocated(large));
+        }
+
         Assert.True(b - a < 16 * 1024, $"10 copies: {a} B, 200 copies: {b} B");
     }
 

@@ -274,7 +274,13 @@ internal static class StreamBlocks
         foreach (ref readonly RecordedEntry e in CollectionsMarshal.AsSpan(block.Entries))
         {
             LogRecord record = default;
-            record.Entry = e.Entry;
+            record.Entry._packet = e.Packet;
+            record.Entry._fields = e.Fields;
+            record.Entry.Prefix = e.Prefix;
+            record.Entry.In = e.In;
+            record.Entry.Out = e.Out;
+            record.Entry.Uid = e.Uid;
+            record.Entry.Gid = e.Gid;
             record.Status = e.Status;
             record.RulePort = e.RulePort;
             record.OutgoingMail = e.OtherPrefixMail;
@@ -321,10 +327,20 @@ internal static class StreamBlocks
         }
     }
 
-    /// <summary>What counting a selected entry needs, as a value (its message stays in the block).</summary>
+    /// <summary>
+    /// What counting a selected entry needs (<see cref="TrafficStats.Add"/>: the packet, UID, GID, prefix and interfaces), as a
+    /// value; its message stays in the block. Not the whole <see cref="NetfilterEntry"/> (552 bytes with the ICMP-quoted
+    /// packet and the ARP and MAC fields).
+    /// </summary>
     private struct RecordedEntry
     {
-        public NetfilterEntry Entry;
+        public NetfilterPacket Packet;
+        public NetfilterFields Fields;
+        public ByteRange Prefix;
+        public ByteRange In;
+        public ByteRange Out;
+        public uint Uid;
+        public uint Gid;
         public DateTimeOffset? Time;
         public TimeSpan? Uptime;
         public int RepeatCount;
@@ -355,7 +371,13 @@ internal static class StreamBlocks
 
                     block.Entries.Add(new RecordedEntry
                     {
-                        Entry = record.Entry,
+                        Packet = record.Entry._packet,
+                        Fields = record.Entry._fields,
+                        Prefix = record.Entry.Prefix,
+                        In = record.Entry.In,
+                        Out = record.Entry.Out,
+                        Uid = record.Entry.Uid,
+                        Gid = record.Entry.Gid,
                         Time = record.Envelope.Time,
                         Uptime = record.Envelope.Uptime,
                         RepeatCount = record.Envelope.RepeatCount,
