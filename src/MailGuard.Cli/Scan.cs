@@ -11,13 +11,13 @@ internal static class Scan
     private static PosixSignalRegistration? s_sigterm;
     private static PosixSignalRegistration? s_sigint;
 
-    /// <summary>One --list line per entry (a repeat notice's entry once, with its count).</summary>
-    private static void Print(TextWriter w, MailEntry e)
+    /// <summary>One --list line per entry (a repeat notice's entry once, with its count); the user's name as in the report: <c>uid=33(www-data)</c>.</summary>
+    private static void Print(TextWriter w, MailEntry e, IReadOnlyDictionary<uint, string> names)
     {
         var ci = CultureInfo.InvariantCulture;
         string time = e.Time is { } t ? t.ToString("yyyy-MM-dd HH:mm:ss", ci)
             : e.Uptime is { } u ? string.Create(ci, $"+{u.TotalSeconds:F6}s") : "-";
-        string uid = e.Uid is { } id ? id.ToString(ci) : "-";
+        string uid = e.Uid is { } id ? (names.TryGetValue(id, out string? name) ? string.Create(ci, $"{id}({name})") : id.ToString(ci)) : "-";
         string dst = e.Dst.IsIPv6 ? $"[{e.Dst}]" : e.Dst.ToString();
         string copies = e.Copies > 1 ? string.Create(ci, $"  x{e.Copies:N0} (a repeat notice)") : "";
         w.WriteLine(string.Create(ci, $"{time}  uid={uid,-6} {e.Src} -> {dst}:{e.Dpt}  rule={e.RulePort}{copies}"));
@@ -29,7 +29,7 @@ internal static class Scan
         var outWriter = new TerminalWriter(new StreamWriter(stdout, Report.Utf8, 1 << 16));
         // The verdict's settings before the scan: a snapshot (--interval) gives a verdict too.
         bool failed = false;
-        IReadOnlyDictionary<uint, string> names = settings.List ? new Dictionary<uint, string>() : Names(settings.Passwd, stderr, ref failed);
+        IReadOnlyDictionary<uint, string> names = Names(settings.Passwd, stderr, ref failed);
         VerdictOptions verdictOptions = settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)) with
         {
             // the logs are this machine's (no other machine's passwd given): the services running now are the candidates
@@ -42,7 +42,7 @@ internal static class Scan
             Since = settings.Since,
             Until = settings.Until,
             MailPorts = settings.MailPorts ?? new VerdictOptions().MailPorts,
-            OnEntry = settings.List ? e => Print(outWriter, e) : null,
+            OnEntry = settings.List ? e => Print(outWriter, e, names) : null,
             Waiting = settings.List ? outWriter.Flush : null, // --list on a live stream shows each entry as it comes
             OnSnapshot = settings.Interval is null ? null : r => JsonLine(stdout, r, r.Verdict(verdictOptions), settings.Top),
             SnapshotInterval = settings.Interval ?? TimeSpan.FromSeconds(1),

@@ -141,7 +141,8 @@ internal static class VerdictReport
         }
     }
 
-    public static void Json(Utf8JsonWriter j, SpamVerdict v)
+    /// <summary>The verdict and the actors; every list at most <paramref name="top"/> long, with its full length in a <c>*_total</c> field.</summary>
+    public static void Json(Utf8JsonWriter j, SpamVerdict v, int top)
     {
         j.WriteStartObject("verdict");
         j.WriteString("class", Name(v.Class));
@@ -198,8 +199,9 @@ internal static class VerdictReport
             j.WriteNull("selection");
         }
 
+        j.WriteNumber("discovered_prefixes_total", v.DiscoveredPrefixes.Count);
         j.WriteStartArray("discovered_prefixes");
-        foreach (DiscoveredPrefix d in v.DiscoveredPrefixes)
+        foreach (DiscoveredPrefix d in v.DiscoveredPrefixes.Take(top))
         {
             j.WriteStartObject();
             j.WriteString("prefix", d.Prefix);
@@ -213,8 +215,9 @@ internal static class VerdictReport
         }
 
         j.WriteEndArray();
+        j.WriteNumber("forged_total", v.Forged.Count);
         j.WriteStartArray("forged");
-        foreach (ForgedRecordWriter f in v.Forged)
+        foreach (ForgedRecordWriter f in v.Forged.Take(top))
         {
             j.WriteStartObject();
             j.WriteString("evidence", f.Evidence switch
@@ -243,8 +246,9 @@ internal static class VerdictReport
             j.WriteNumber("records", f.Records);
             WriteTime(j, "first", f.First);
             WriteTime(j, "last", f.Last);
+            j.WriteNumber("claimed_uids_total", f.ClaimedUids.Count);
             j.WriteStartArray("claimed_uids");
-            foreach ((uint claimed, long n) in f.ClaimedUids)
+            foreach ((uint claimed, long n) in f.ClaimedUids.Take(top))
             {
                 j.WriteStartObject();
                 j.WriteNumber("uid", claimed);
@@ -291,13 +295,12 @@ internal static class VerdictReport
 
         j.WriteEndObject();
 
+        int actors = v.Actors.Count(a => a.MailAttempts > 0);
+        j.WriteNumber("actors_total", actors);
         j.WriteStartArray("actors");
-        foreach (Actor a in v.Actors)
+        foreach (Actor a in v.Actors.Where(a => a.MailAttempts > 0).Take(top))
         {
-            if (a.MailAttempts > 0)
-            {
-                Actor(j, a);
-            }
+            Actor(j, a);
         }
 
         j.WriteEndArray();

@@ -76,6 +76,12 @@ public class MgscanTests
         Assert.Equal(28, lines.Count(l => l.Contains("uid=1001", StringComparison.Ordinal) && l.EndsWith("rule=25", StringComparison.Ordinal)));
         Assert.Contains("73 lines, 55 entries; not counted: 8 other netfilter entries", stderr, StringComparison.Ordinal);
         Assert.Contains("rule=25", lines[0], StringComparison.Ordinal);
+
+        // With a passwd file, the users are named as in the report.
+        (code, stdout, _) = Run(null, "--list", "--passwd", "samples/logs/passwd", "samples/logs/incident-webshell.log");
+        Assert.Equal(0, code);
+        Assert.Contains(stdout.Split('\n'), l => l.Contains("uid=33(www-data) ", StringComparison.Ordinal));
+        Assert.Contains(stdout.Split('\n'), l => l.Contains("uid=107(postfix) ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -167,6 +173,33 @@ public class MgscanTests
         Assert.Equal(0, code);
         Assert.Contains("--prefix", stdout, StringComparison.Ordinal);
         Assert.Contains("--all", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mgscan_JsonTop_LimitsEveryList_AndGivesItsLength()
+    {
+        // --top bounds every array of the report (300,000 UIDs made a 141 MB actors array before), and says how many there are.
+        (int code, string stdout, _) = Run(null, "--format", "json", "--top", "1", "samples/logs/incident-webshell.log");
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        System.Text.Json.JsonElement root = doc.RootElement;
+        foreach (string array in new[] { "destinations", "ports", "uids", "sources", "actors" })
+        {
+            Assert.Equal(1, root.GetProperty(array).GetArrayLength());
+        }
+
+        (_, string all, _) = Run(null, "--format", "json", "--top", "100", "samples/logs/incident-webshell.log");
+        using var full = System.Text.Json.JsonDocument.Parse(all);
+        Assert.Equal(3, full.RootElement.GetProperty("actors").GetArrayLength()); // uid 33, 107 and 0
+        Assert.Equal(3, root.GetProperty("actors_total").GetInt32());
+        Assert.Equal(full.RootElement.GetProperty("actors")[0].GetRawText(), root.GetProperty("actors")[0].GetRawText());
+
+        (_, string forged, _) = Run(null, "--format", "json", "--top", "1", "samples/logs/journal-forged.json");
+        using var f = System.Text.Json.JsonDocument.Parse(forged);
+        System.Text.Json.JsonElement verdict = f.RootElement.GetProperty("verdict");
+        Assert.Equal(1, verdict.GetProperty("forged_total").GetInt32());
+        Assert.Equal(1, verdict.GetProperty("forged").GetArrayLength());
+        Assert.Equal(verdict.GetProperty("forged")[0].GetProperty("claimed_uids").GetArrayLength(), Math.Min(1, verdict.GetProperty("forged")[0].GetProperty("claimed_uids_total").GetInt32()));
     }
 
     [Fact]
