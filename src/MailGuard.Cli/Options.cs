@@ -28,6 +28,9 @@ internal sealed record ScanSettings
     /// <summary>--interval: a report of what was read so far this often (one JSON document per line), the final report last.</summary>
     public TimeSpan? Interval { get; init; }
 
+    /// <summary>--follow: the named files are followed across rotation until a signal.</summary>
+    public bool Follow { get; init; }
+
     public ushort[]? Ports { get; init; }
 
     public DateTimeOffset? Since { get; init; }
@@ -95,6 +98,7 @@ internal static class Options
         ["--set"] = "NAME=VALUE with a NAME of " + string.Join(", ", ScanSettings.ThresholdNames),
         ["--list"] = "no value",
         ["--interval"] = "a duration from 1s to 24h: 1s, 10s, 1m, 1h",
+        ["--follow"] = "no value",
         ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
         ["--action"] = "drop, reject or log-only",
         ["--allow-user"] = "user names (letters, digits, _ . -, starting with a letter or _) or UIDs, comma-separated",

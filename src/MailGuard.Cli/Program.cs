@@ -125,6 +125,10 @@ public static class Program
             Description = "With --format json: while a stream is read (journalctl -k -f | mgscan), a report of what was read so far this often (1s, 10s, 1m), one JSON document per line; the final report comes last.",
             HelpName = "DURATION",
         };
+        var follow = new Option<bool>("--follow", "-F")
+        {
+            Description = "Follow the named files as tail -F does: what is there, then what is appended, across logrotate's rename-and-create and copytruncate; Ctrl+C or SIGTERM prints the report (with --interval, one per interval).",
+        };
         var root = new RootCommand("""
             mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
 
@@ -137,6 +141,7 @@ public static class Program
               journalctl -k -f | mgscan                       (Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
               journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
+              mgscan --follow /var/log/kern.log --list        (each entry as it is logged, across rotation)
 
             Exit status: 0 entries found, 1 no entry found, 3 no netfilter LOG line at all (a diagnosis), 2 an input
             could not be read, a wrong option, the output could not be written, or an internal error (MGSCAN_DEBUG=1
@@ -156,6 +161,7 @@ public static class Program
             set,
             list,
             interval,
+            follow,
         };
         root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
@@ -185,6 +191,12 @@ public static class Program
             }
 
             string[] named = result.GetValue(files) ?? [];
+            if (result.GetValue(follow) && (named.Length == 0 || named.Contains("-")))
+            {
+                stderr.WriteLine("mgscan: --follow: name the files to follow (a stream needs nothing: journalctl -k -f | mgscan)");
+                return ExitCode.Error;
+            }
+
             string root = Environment.GetEnvironmentVariable("MGSCAN_ROOT") is { Length: > 0 } r ? r : "/";
             var settings = new ScanSettings
             {
@@ -198,6 +210,7 @@ public static class Program
                 Top = result.GetValue(top),
                 List = result.GetValue(list),
                 Interval = every,
+                Follow = result.GetValue(follow),
                 Ports = ports,
                 Since = from,
                 Until = to,

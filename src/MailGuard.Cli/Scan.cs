@@ -50,6 +50,7 @@ internal static class Scan
 
         IReadOnlyList<MailInput> inputs = settings.Machine is { Files.Count: 0 } journal
             ? [MailInput.Stream("journal", journal.OpenJournal())]
+            : settings.Follow ? [.. settings.Inputs.Select(name => MailInput.Follow(name))]
             : [.. (settings.Machine?.Files ?? settings.Inputs).Select(name => name == "-" ? MailInput.StandardInput() : MailInput.File(name))];
         try
         {

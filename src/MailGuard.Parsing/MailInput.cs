@@ -46,6 +46,21 @@ public sealed class MailInput
     }
 
     /// <summary>
+    /// A log file followed as <c>tail -F</c> does: what is there, then what is appended, across logrotate's rename-and-create
+    /// and <c>copytruncate</c>, without losing or counting a line twice; the scan ends only on its cancellation token. Read
+    /// as a stream (year-less stamps take the scan's start as their reference).
+    /// </summary>
+    /// <param name="path">The file; it must exist when the scan starts.</param>
+    /// <param name="poll">How often to look for new lines when nothing is new; null: every 250 ms.</param>
+    /// <returns>The input.</returns>
+    public static MailInput Follow(string path, TimeSpan? poll = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        TimeSpan every = poll ?? TimeSpan.FromMilliseconds(250);
+        return every > TimeSpan.Zero ? new MailInput(path, null, () => new FollowStream(path, every), null) : throw new ArgumentOutOfRangeException(nameof(poll), "The poll interval must be positive.");
+    }
+
+    /// <summary>
     /// Standard input, named <c>-</c>: read from the process's descriptor 0 directly (a closed pipe and a blocked read are
     /// both seen at once, unlike through <see cref="Console.OpenStandardInput()"/>).
     /// </summary>

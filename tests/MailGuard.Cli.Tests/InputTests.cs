@@ -352,6 +352,42 @@ public class InputTests
         Assert.Equal(JsonSerializer.Serialize(JsonDocument.Parse(whole).RootElement), JsonSerializer.Serialize(final));
     }
 
+    [Fact]
+    public async Task Mgscan_Follow_ReadsWhatIsAppended_AndReportsOnSigterm()
+    {
+        using var dir = new TempDir();
+        string log = dir.Write("kern.log", KernLog.AsSpan(0, KernLog.AsSpan().IndexOf((byte)'\n') + 1).ToArray()); // one line, no entry yet
+        using Process p = Start("--follow", log, "--format", "json", "--interval", "1s");
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        async Task<long> NextEntries()
+        {
+            string? line = await p.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.NotNull(line);
+            return JsonDocument.Parse(line).RootElement.GetProperty("totals").GetProperty("entries").GetInt64();
+        }
+
+        Assert.Equal(0, await NextEntries());
+        await using (var f = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        {
+            await f.WriteAsync(KernLog.AsMemory(KernLog.AsSpan().IndexOf((byte)'\n') + 1), ct); // the rest of kern.log: 55 entries
+        }
+
+        long entries = 0;
+        for (int i = 0; i < 30 && entries != 55; i++)
+        {
+            entries = await NextEntries();
+        }
+
+        Assert.Equal(55, entries);
+        await Signal(p, "TERM");
+        string rest = await p.StandardOutput.ReadToEndAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.True(p.WaitForExit(30_000), "mgscan --follow did not stop on SIGTERM");
+        Assert.Equal(0, p.ExitCode);
+        JsonElement final = JsonDocument.Parse(rest.TrimEnd('\n').Split('\n')[^1]).RootElement;
+        Assert.Equal(73, final.GetProperty("totals").GetProperty("lines").GetInt64());
+        Assert.Equal(55, final.GetProperty("totals").GetProperty("entries").GetInt64());
+    }
+
     private static async Task Signal(Process p, string signal)
     {
         using Process kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

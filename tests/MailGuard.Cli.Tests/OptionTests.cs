@@ -40,6 +40,8 @@ public class OptionTests
         { ["--interval", "25h", "--format", "json", Log], "--interval: '25h'", "1s, 10s, 1m" },
         { ["--interval", "1s", Log], "--interval: works with --format json", "one report per line" },
         { ["--interval", "1s", "--format", "json", "--list", Log], "--interval: works with --format json", "not with --list" },
+        { ["--follow"], "--follow: name the files to follow", "journalctl -k -f | mgscan" },
+        { ["--follow", "-"], "--follow: name the files to follow", "journalctl -k -f | mgscan" },
     };
 
     [Theory]

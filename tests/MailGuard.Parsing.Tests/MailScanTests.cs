@@ -282,30 +282,88 @@ public class MailScanTests
         Assert.Equal(4, blocks.All.Attempts);
     }
 
-    /// <summary>A stream that can only be read forward, as a pipe.</summary>
-    private sealed class OneWay(Stream inner) : Stream
+    [Fact]
+    public async Task Follow_AcrossRealLogrotate_CreateAndCopytruncate_CountsEveryLineOnce()
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(count, 65536));
-
-        public override void Flush()
+        string? logrotate = new[] { "/usr/sbin/logrotate", "/sbin/logrotate", "/usr/bin/logrotate" }.FirstOrDefault(File.Exists);
+        if (logrotate is null)
         {
+            Assert.Skip("logrotate is not installed (apt-get install logrotate): rotation is tested with the real tool");
         }
 
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        string dir = Directory.CreateTempSubdirectory("mailguard-follow-").FullName;
+        try
+        {
+            string log = Path.Combine(dir, "kern.log");
+            await File.WriteAllBytesAsync(log, Entries(0, 3), Token);
+            long latest = -1;
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            var options = Utc with { SnapshotInterval = TimeSpan.FromMilliseconds(50), OnSnapshot = r => Interlocked.Exchange(ref latest, r.Totals.Entries) };
+            Task<MailScanReport> scan = MailScan.ScanAsync([MailInput.Follow(log, TimeSpan.FromMilliseconds(50))], options, cts.Token);
+            async Task Until(long entries)
+            {
+                for (int i = 0; i < 400 && Interlocked.Read(ref latest) != entries; i++)
+                {
+                    await Task.Delay(50, Token);
+                }
 
-        public override void SetLength(long value) => throw new NotSupportedException();
+                Assert.Equal(entries, Interlocked.Read(ref latest));
+            }
 
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            async Task Rotate(string how)
+            {
+                string conf = Path.Combine(dir, how + ".conf");
+                await File.WriteAllTextAsync(conf, $"{log} {{\n  rotate 5\n  {how}\n}}\n", Token);
+                using var p = System.Diagnostics.Process.Start(logrotate, ["-f", "-s", Path.Combine(dir, "state"), conf]);
+                await p.WaitForExitAsync(Token);
+                Assert.Equal(0, p.ExitCode);
+            }
+
+            async Task Append(byte[] lines)
+            {
+                await using var f = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+                await f.WriteAsync(lines, Token);
+            }
+
+            await Until(3); // what was there
+            await Append(Entries(3, 2));
+            await Until(5); // what was appended
+
+            await Rotate("create"); // kern.log → kern.log.1, a new empty kern.log
+            Assert.True(File.Exists(log + ".1"));
+            await Append(Entries(5, 2));
+            await Until(7);
+
+            await Rotate("copytruncate"); // kern.log copied to kern.log.1 and emptied in place
+            Assert.Equal(0, new FileInfo(log).Length);
+            await Append(Entries(7, 1));
+            await Until(8);
+
+            await cts.CancelAsync();
+            MailScanReport r = await scan.WaitAsync(TimeSpan.FromSeconds(20), Token);
+            Assert.True(r.Cancelled);
+            Assert.Equal(8, r.Totals.Entries); // no line lost, none twice
+            Assert.Equal(8, r.All.Attempts);
+            Assert.Equal(8, r.All.DistinctDestinations);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Follow_AMissingFile_IsNotOpened()
+    {
+        MailScanReport r = await MailScan.ScanAsync([MailInput.Follow(Path.Combine(Path.GetTempPath(), $"mailguard-none-{Guid.NewGuid():N}.log"))], Utc, Token);
+        Assert.False(r.Inputs[0].Opened);
+        Assert.IsType<FileNotFoundException>(r.Inputs[0].Error);
+    }
+
+    /// <summary>A stream that can only be read forward, as a pipe.</summary>
+    private sealed class OneWay(Stream inner) : ReadOnlyStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(count, 65536));
 
         protected override void Dispose(bool disposing)
         {

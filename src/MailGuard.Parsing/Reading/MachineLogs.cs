@@ -150,19 +150,9 @@ public sealed partial class MachineLogs
     }
 
     /// <summary>A process's standard output; disposing it ends the process.</summary>
-    private sealed class ProcessOutput(Process process) : Stream
+    private sealed class ProcessOutput(Process process) : ReadOnlyStream
     {
         private readonly Stream _out = process.StandardOutput.BaseStream;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => _out.Read(buffer, offset, count);
 
@@ -171,16 +161,6 @@ public sealed partial class MachineLogs
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _out.ReadAsync(buffer, cancellationToken);
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _out.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
