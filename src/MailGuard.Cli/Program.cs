@@ -129,6 +129,10 @@ public static class Program
         {
             Description = "Follow the named files as tail -F does: what is there, then what is appended, across logrotate's rename-and-create and copytruncate; Ctrl+C or SIGTERM prints the report (with --interval, one per interval).",
         };
+        var noLive = new Option<bool>("--no-live")
+        {
+            Description = "No live view: on a stream read at a terminal (journalctl -k -f | mgscan, --follow) mgscan shows a screen updated every second, then the report; with this only the report.",
+        };
         var root = new RootCommand("""
             mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
 
@@ -138,7 +142,7 @@ public static class Program
             Examples:
               mgscan /var/log/kern.log --top 20
               mgscan /var/log/kern.log* /var/log/syslog*      (rotated and .gz files; overlaps counted once)
-              journalctl -k -f | mgscan                       (Ctrl+C prints the report)
+              journalctl -k -f | mgscan                       (a live view, updated every second; Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
               journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
               mgscan --follow /var/log/kern.log --list        (each entry as it is logged, across rotation)
@@ -162,6 +166,7 @@ public static class Program
             list,
             interval,
             follow,
+            noLive,
         };
         root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
@@ -211,6 +216,7 @@ public static class Program
                 List = result.GetValue(list),
                 Interval = every,
                 Follow = result.GetValue(follow),
+                Live = !result.GetValue(noLive),
                 Ports = ports,
                 Since = from,
                 Until = to,
