@@ -45,10 +45,10 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
 
     protected override IEnumerable<Segment> Render(RenderOptions options, int maxWidth)
     {
-        List<Line> lines = Lines(Frame, maxWidth, Math.Max(1, options.ConsoleSize.Height - 1)); // the last row stays free: nothing scrolls
+        List<List<Segment>> lines = Fitted(Frame, maxWidth, Math.Max(1, options.ConsoleSize.Height - 1)); // the last row stays free: nothing scrolls
         for (int i = 0; i < lines.Count; i++)
         {
-            foreach (Segment s in Segment.Truncate(lines[i].Select(span => new Segment(span.Text, span.Style)), maxWidth))
+            foreach (Segment s in lines[i])
             {
                 yield return s;
             }
@@ -62,13 +62,16 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
 
     /// <summary>The screen as plain text lines (for tests: what the terminal shows, without styles).</summary>
     public static IReadOnlyList<string> Text(LiveFrame frame, int width, int height) =>
-        [.. Lines(frame, width, height).Select(l => string.Concat(l.Select(s => s.Text)))];
+        [.. Fitted(frame, width, height).Select(l => string.Concat(l.Select(s => s.Text)))];
+
+    /// <summary>The lines as styled segments, each cut to <paramref name="width"/> terminal cells.</summary>
+    private static List<List<Segment>> Fitted(LiveFrame frame, int width, int height) =>
+        [.. Lines(frame, width, height).Select(l => Segment.Truncate(l.Select(span => new Segment(span.Text, span.Style)), width))];
 
     /// <summary>The lines of a screen of <paramref name="width"/> × <paramref name="height"/>: every part that fits, in order of importance.</summary>
     private static List<Line> Lines(LiveFrame f, int width, int height)
     {
-        width = Math.Max(20, width);
-        var top = new List<Line> { Header(f, width), Counts(f) };
+        var top = new List<Line> { Header(f, width), Counts(f, width) };
         if (f.Report is not { } report || f.Verdict is not { } verdict)
         {
             top.Add(new Line());
@@ -163,30 +166,30 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
         return new Line().Add(text, s_header);
     }
 
-    private static Line Counts(LiveFrame f)
+    private static Line Counts(LiveFrame f, int width)
     {
         var line = new Line();
         if (f.Report is not { } r)
         {
-            return line.Add(" lines 0   entries 0");
+            return line.Add(" lines 0  entries 0");
         }
 
         ScanTotals t = r.Totals;
         long notCounted = Report.NotCounted(t).Sum(p => p.Lines);
-        line.Add(string.Create(s_ci, $" lines {t.Lines:N0}   entries {t.Entries:N0}   not counted {notCounted:N0}"));
+        string counts = string.Create(s_ci, $" lines {t.Lines:N0}  entries {t.Entries:N0}  not counted {notCounted:N0}");
+        line.Add(counts);
         KeyStat all = r.Stats.All;
         if (all.Last is { } last)
         {
             TimeSpan ago = f.Now - last;
-            line.Add(string.Create(s_ci, $"   last entry {last:yyyy-MM-dd HH:mm:ss}"));
-            if (ago >= TimeSpan.Zero && ago < TimeSpan.FromHours(1))
-            {
-                line.Add(string.Create(s_ci, $" ({Ago(ago)} ago)"), s_dim);
-            }
+            string agoText = ago >= TimeSpan.Zero && ago < TimeSpan.FromHours(1) ? $" ({Ago(ago)} ago)" : "";
+            string when = string.Create(s_ci, $"  last entry {last:yyyy-MM-dd HH:mm:ss}");
+            line.Add(counts.Length + when.Length + agoText.Length <= width ? when : string.Create(s_ci, $"  last entry {last:HH:mm:ss}")); // the date goes first on a narrow screen
+            line.Add(agoText, s_dim);
         }
         else if (all.LastUptime is { } up)
         {
-            line.Add($"   last entry {BootTime.Format(up, seconds: true)}");
+            line.Add($"  last entry {BootTime.Format(up, seconds: true)}");
         }
 
         return line;
@@ -252,7 +255,7 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
 
         int label = Math.Max(6, width - 2 - Needed());
         var lines = new List<Line>();
-        var head = new StringBuilder("  ").Append("who sends mail (attempts)".PadRight(label)[..label]);
+        var head = new StringBuilder("  ").Append((label >= 25 ? "who sends mail (attempts)" : "actor").PadRight(label)[..label]);
         foreach (int i in kept)
         {
             head.Append(' ').Append(columns[i].Name.PadLeft(columns[i].Width));

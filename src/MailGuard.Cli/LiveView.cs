@@ -59,7 +59,7 @@ internal static class LiveView
             Ansi = AnsiSupport.Yes,
             ColorSystem = ColorSystemSupport.Detect, // NO_COLOR, TERM and COLORTERM decide
             Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
+            Out = new TerminalOutput(writer),
         });
         long started = Stopwatch.GetTimestamp();
         MailScanReport? latest = null;
