@@ -65,15 +65,18 @@ public class LiveViewTests
         t.AssertRestored();
     }
 
-    [Fact]
-    public async Task Mgscan_NoLive_AtATerminal_PrintsOnlyTheReport()
+    [Theory]
+    [InlineData("--no-live")]
+    [InlineData("--list")]
+    [InlineData("--format", "csv")]
+    public async Task Mgscan_NoLiveListOrCsv_AtATerminal_HasNoLiveView(params string[] option)
     {
-        await using var t = await LiveTerminal.StartAsync("--passwd", "passwd", "--no-live");
+        await using var t = await LiveTerminal.StartAsync(["--passwd", "passwd", .. option]);
         await Task.Delay(1500, TestContext.Current.CancellationToken);
         Assert.Equal("0", t.Format("#{alternate_on}"));
         await t.EndInputAsync();
         string final = await t.WaitForExitAsync();
-        Assert.StartsWith("VERDICT: Direct-to-MX spam from uid 33", final.TrimStart('\n'), StringComparison.Ordinal);
+        Assert.Contains(option[0] == "--no-live" ? "VERDICT: Direct-to-MX spam from uid 33" : option[0] == "--list" ? "uid=33(ev\\x1b[2Jil[red]x[/])" : "section,key,count", final, StringComparison.Ordinal);
         Assert.DoesNotContain("\e[?1049h", t.Raw(), StringComparison.Ordinal);
     }
 
