@@ -88,7 +88,7 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
         long entries = verdict.Stats.All.Count;
 
         int left = height - top.Count - 1 - headline.Count;
-        bool showActors = left >= 2 && actors.Length > 0;
+        bool showActors = left >= 3 && actors.Length > 0;
         left -= showActors ? 3 : 0; // a blank line, the column names, one row
         bool showSpark = left >= spark.Count + 1;
         left -= showSpark ? spark.Count + 1 : 0;
@@ -98,8 +98,8 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
         bool showDestinations = destinations.Count > 0 && (sideBySide || left >= 3);
         left -= showDestinations && !sideBySide ? 3 : 0;
 
-        // The rows left go to the actors first (up to all of them), then to the destinations.
-        int actorRows = showActors ? 1 + Math.Min(actors.Length - 1, Math.Max(0, showDestinations && !sideBySide ? Math.Min(left - (left / 3), left) : left)) : 0;
+        // The rows left go to the actors first (all of them, or two thirds when the destinations are below), then to the destinations.
+        int actorRows = showActors ? 1 + Math.Min(actors.Length - 1, Math.Max(0, showDestinations && !sideBySide ? left - (left / 3) : left)) : 0;
         left -= Math.Max(0, actorRows - 1);
         int destinationRows = showDestinations ? (sideBySide ? Math.Max(actorRows, Math.Min(destinations.Count, actorRows + left)) : 1 + Math.Min(destinations.Count - 1, Math.Max(0, left))) : 0;
 
