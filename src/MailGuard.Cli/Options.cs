@@ -36,6 +36,8 @@ internal sealed record ScanSettings
 
     /// <summary>Its content, loaded before the scan.</summary>
     public MailGuard.Parsing.ReadState? State { get; init; }
+    /// <summary>False with --no-live: no live view, even on a stream read at a terminal.</summary>
+    public bool Live { get; init; } = true;
 
     public ushort[]? Ports { get; init; }
 
@@ -106,6 +108,7 @@ internal static class Options
         ["--interval"] = "a duration from 1s to 24h: 1s, 10s, 1m, 1h",
         ["--follow"] = "no value",
         ["--state"] = "a file (created when missing)",
+        ["--no-live"] = "no value",
         ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
         ["--action"] = "drop, reject or log-only",
         ["--allow-user"] = "user names (letters, digits, _ . -, starting with a letter or _) or UIDs, comma-separated",

@@ -134,6 +134,10 @@ public static class Program
             Description = "Remember in FILE how far each named file was read, and read only what is new since the last run that used it: across logrotate's rename-and-create (the rest of kern.log.1 or kern.log.2.gz is read first) and copytruncate. For cron jobs; with --follow, a stopped follow resumes where it stopped.",
             HelpName = "FILE",
         };
+        var noLive = new Option<bool>("--no-live")
+        {
+            Description = "No live view: on a stream read at a terminal (journalctl -k -f | mgscan, --follow) mgscan shows a screen updated every second, then the report; with this only the report.",
+        };
         var root = new RootCommand("""
             mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
 
@@ -143,7 +147,7 @@ public static class Program
             Examples:
               mgscan /var/log/kern.log --top 20
               mgscan /var/log/kern.log* /var/log/syslog*      (rotated and .gz files; overlaps counted once)
-              journalctl -k -f | mgscan                       (Ctrl+C prints the report)
+              journalctl -k -f | mgscan                       (a live view, updated every second; Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
               journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
               mgscan --follow /var/log/kern.log --list        (each entry as it is logged, across rotation)
@@ -169,6 +173,7 @@ public static class Program
             interval,
             follow,
             state,
+            noLive,
         };
         root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
@@ -247,6 +252,7 @@ public static class Program
                 Follow = result.GetValue(follow),
                 StateFile = result.GetValue(state),
                 State = readState,
+                Live = !result.GetValue(noLive),
                 Ports = ports,
                 Since = from,
                 Until = to,

@@ -55,7 +55,9 @@ internal static class Scan
             : [.. (settings.Machine?.Files ?? settings.Inputs).Select(name => name == "-" ? MailInput.StandardInput() : MailInput.File(name))];
         try
         {
-            MailScanReport report = await MailScan.ScanAsync(inputs, options, ct).ConfigureAwait(false);
+            MailScanReport report = LiveView.Wanted(settings)
+                ? await LiveView.RunAsync(stdout, LiveView.Source(settings), verdictOptions, onSnapshot => MailScan.ScanAsync(inputs, options with { OnSnapshot = onSnapshot }, ct)).ConfigureAwait(false)
+                : await MailScan.ScanAsync(inputs, options, ct).ConfigureAwait(false);
             foreach (MailInputResult input in report.Inputs)
             {
                 if (input.Error is null || (input.Error is IOException io && IsBrokenPipe(io)))
