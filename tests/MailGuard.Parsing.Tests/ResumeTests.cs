@@ -146,6 +146,39 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public async Task Follow_TwoRotationsBetweenTwoPolls_ReadsTheFileInBetween()
+    {
+        Append(3);
+        long latest = -1;
+        using var stop = new CancellationTokenSource();
+        var options = Utc with { SnapshotInterval = TimeSpan.FromMilliseconds(50), OnSnapshot = r => Interlocked.Exchange(ref latest, r.Totals.Entries) };
+        var seen = new System.Collections.Concurrent.ConcurrentBag<int>();
+        Task<MailScanReport> scan = MailScan.ScanAsync(
+            [MailInput.Follow(Log, null, stop.Token, TimeSpan.FromSeconds(3))], options with { OnEntry = e => seen.Add(e.Spt - 40000) }, Token);
+        for (int i = 0; i < 400 && Interlocked.Read(ref latest) != 3; i++)
+        {
+            await Task.Delay(20, Token);
+        }
+
+        // within one poll interval: two rotations (the file read is kern.log.2.gz by the next poll, the one between is kern.log.1)
+        Append(2);
+        await RotateAsync("create\n  compress\n  delaycompress");
+        Append(2);
+        await RotateAsync("create\n  compress\n  delaycompress");
+        Append(1);
+        Assert.True(File.Exists(Log + ".2.gz"));
+        for (int i = 0; i < 400 && Interlocked.Read(ref latest) != 8; i++)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        await stop.CancelAsync();
+        MailScanReport report = await scan.WaitAsync(TimeSpan.FromSeconds(20), Token);
+        Assert.Equal(8, report.Totals.Entries);
+        Assert.Equal(Enumerable.Range(0, 8), seen.Order());
+    }
+
+    [Fact]
     public async Task ReadState_AMissingFileIsEmpty_ADamagedOneIsRefused_ASavedOneRoundTrips()
     {
         Assert.Equal(0, ReadState.Load(StateFile).Count);

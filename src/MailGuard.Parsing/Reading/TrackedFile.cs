@@ -140,6 +140,11 @@ internal sealed class TrackedFile : ReadOnlyStream
                     return read;
                 }
 
+                foreach (Stream between in RotatedSince())
+                {
+                    _before.Enqueue(between); // rotated again before this poll saw the first rotation: read first
+                }
+
                 await _live.DisposeAsync().ConfigureAwait(false);
                 _live = next;
                 _offset = 0;
@@ -330,6 +335,52 @@ internal sealed class TrackedFile : ReadOnlyStream
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The files rotated after the one just read to its end, oldest first: when logrotate ran twice between two polls, the
+    /// file it made the first time is found among the rotated files, newer than the one read (told by its first bytes).
+    /// </summary>
+    private List<Stream> RotatedSince()
+    {
+        var between = new List<Stream>();
+        string? dir = Path.GetDirectoryName(_key);
+        if (dir is null)
+        {
+            return between;
+        }
+
+        Span<byte> mine = stackalloc byte[HeadLength];
+        mine = mine[..RandomAccess.Read(_live.SafeFileHandle, mine, 0)];
+        Span<byte> theirs = stackalloc byte[HeadLength];
+        List<string> newestFirst = [.. MachineLogs.Rotated(dir, Path.GetFileName(_key))];
+        for (int i = 0; i < newestFirst.Count; i++)
+        {
+            try
+            {
+                using (Stream text = LogScanner.OpenMaybeGzip(Open(newestFirst[i])))
+                {
+                    int n = text.ReadAtLeast(theirs, HeadLength, throwOnEndOfStream: false);
+                    if (n != mine.Length || !theirs[..n].SequenceEqual(mine))
+                    {
+                        continue;
+                    }
+                }
+
+                for (int j = i - 1; j >= 0; j--)
+                {
+                    between.Add(LogScanner.OpenMaybeGzip(Open(newestFirst[j])));
+                }
+
+                return between;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // unreadable or damaged: not the one
+            }
+        }
+
+        return between; // the file read is not among them (deleted, or named otherwise): nothing known in between
     }
 
     private static bool IsCompressed(SafeFileHandle file)
