@@ -95,7 +95,7 @@ internal static class Options
     private static readonly Dictionary<string, string> s_accepts = new()
     {
         ["--top"] = "a whole number from 1 to 2147483647",
-        ["--format"] = "table, json or csv",
+        ["--format"] = "table, json, csv or ndjson",
         ["--prefix"] = "a pattern ('*' any text, '?' one character, '#' the rule's port)",
         ["--all"] = "no value",
         ["--port"] = "port numbers (1-65535) or service names, comma-separated: 25,587 or smtp",

@@ -33,8 +33,10 @@ internal static class Scan
         VerdictOptions verdictOptions = settings.Verdict(names, Family(settings.Inputs, settings.Passwd is not null)) with
         {
             // the logs are this machine's (no other machine's passwd given): the services running now are the candidates
-            ServicesByUid = settings.Passwd is null && !settings.List ? RunningServices.ByUid(settings.Root) : new Dictionary<uint, IReadOnlyList<string>>(),
+            ServicesByUid = settings.Passwd is null && !settings.List && settings.Format != "ndjson" ? RunningServices.ByUid(settings.Root) : new Dictionary<uint, IReadOnlyList<string>>(),
         };
+        bool entries = settings.List || settings.Format == "ndjson"; // one line per entry instead of the report
+        using EntryJson? ndjson = settings.Format == "ndjson" ? new EntryJson(stdout, names) : null;
         var options = new MailScanOptions
         {
             Filter = settings.Filter,
@@ -42,8 +44,8 @@ internal static class Scan
             Since = settings.Since,
             Until = settings.Until,
             MailPorts = settings.MailPorts ?? new VerdictOptions().MailPorts,
-            OnEntry = settings.List ? e => Print(outWriter, e, names) : null,
-            Waiting = settings.List ? outWriter.Flush : null, // --list on a live stream shows each entry as it comes
+            OnEntry = ndjson is not null ? ndjson.Write : settings.List ? e => Print(outWriter, e, names) : null,
+            Waiting = ndjson is not null ? ndjson.Flush : settings.List ? outWriter.Flush : null, // on a live stream each entry shows as it comes
             OnSnapshot = settings.Interval is null ? null : r => JsonLine(stdout, r, r.Verdict(verdictOptions), settings.Top),
             SnapshotInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
         };
@@ -92,7 +94,7 @@ internal static class Scan
             ScanTotals totals = report.Totals;
             bool noLogLines;
             long analysed;
-            if (!settings.List)
+            if (!entries)
             {
                 SpamVerdict verdict = report.Verdict(verdictOptions);
                 noLogLines = verdict.Class == VerdictClass.NoLogLines;
@@ -147,6 +149,7 @@ internal static class Scan
             {
                 noLogLines = totals.NetfilterLines == 0;
                 analysed = totals.Entries;
+                ndjson?.Flush();
                 await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false); // the entries before their count (and a failed write before either)
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mgscan: {totals.Lines:N0} lines, {totals.Entries:N0} entries{Report.Skipped(totals)}"));
             }

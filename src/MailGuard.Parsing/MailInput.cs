@@ -133,4 +133,5 @@ public sealed record MailInputResult(string Name, Exception? Error, bool Opened)
 /// <param name="Uid">The local sender's UID (<c>UID=</c>), when logged.</param>
 /// <param name="Gid">Its GID, when logged.</param>
 /// <param name="Copies">How many entries the line stands for (1 plus a repeat notice's count).</param>
-public sealed record MailEntry(DateTimeOffset? Time, TimeSpan? Uptime, string Host, string Prefix, int RulePort, string In, string Out, NetAddress Src, NetAddress Dst, ushort Spt, ushort Dpt, uint? Uid, uint? Gid, long Copies);
+/// <param name="Proto">The IP protocol (<c>PROTO=</c>), <see cref="NetfilterProtocol.None"/> when the line has none.</param>
+public sealed record MailEntry(DateTimeOffset? Time, TimeSpan? Uptime, string Host, string Prefix, int RulePort, string In, string Out, NetAddress Src, NetAddress Dst, ushort Spt, ushort Dpt, uint? Uid, uint? Gid, long Copies, NetfilterProtocol Proto);

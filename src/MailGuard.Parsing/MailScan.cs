@@ -222,7 +222,7 @@ public static class MailScan
             return new MailEntry(
                 r.Envelope.Time, r.Envelope.Uptime, Encoding.UTF8.GetString(r.Envelope.Host), Encoding.UTF8.GetString(r.Prefix), r.RulePort,
                 Encoding.UTF8.GetString(e.In.Slice(msg)), Encoding.UTF8.GetString(e.Out.Slice(msg)), e.Src, e.Dst, e.Spt, e.Dpt,
-                e.Has(NetfilterFields.Uid) ? e.Uid : null, e.Has(NetfilterFields.Gid) ? e.Gid : null, r.Copies);
+                e.Has(NetfilterFields.Uid) ? e.Uid : null, e.Has(NetfilterFields.Gid) ? e.Gid : null, r.Copies, e.Packet.Proto);
         }
     }
 
