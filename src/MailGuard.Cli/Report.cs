@@ -96,6 +96,43 @@ internal static class Report
             w.WriteLine();
             w.WriteLine(skipped[2..].Replace("not counted", "Not counted", StringComparison.Ordinal));
         }
+
+        if (s.Estimated)
+        {
+            w.WriteLine();
+            foreach (string line in EstimateLines(s.Estimates))
+            {
+                w.WriteLine(line);
+            }
+        }
+    }
+
+    /// <summary>What the '~' marks mean and the bounds, one sentence a line (only when some figure is an estimate).</summary>
+    public static IEnumerable<string> EstimateLines(StatsEstimates e)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (e.Bounded)
+        {
+            yield return string.Create(ci, $"Estimates (~): more than {e.KeyBudget:N0} distinct keys (--max-keys), so the counts are bounded summaries:");
+            yield return string.Create(ci, $"  a count marked ~ is at most its error bound over the true one, never under (Space-Saving); the busiest keys are kept:");
+            yield return string.Create(ci, $"  a destination not listed had at most {e.DestinationsMaxError:N0} entries, a source {e.SourcesMaxError:N0}, a UID {e.UidsMaxError:N0}, a port {e.PortsMaxError:N0}, a prefix {e.PrefixesMaxError:N0}");
+            yield return string.Create(ci, $"  distinct destinations are HyperLogLog estimates: ±{e.AllDistinctRelativeError * 100:0.0}% for all entries, ±{e.DistinctRelativeError * 100:0.0}% per key (one standard error)");
+        }
+
+        if (e.NamesDropped > 0)
+        {
+            yield return string.Create(ci, $"  prefix and interface names past the budget are counted under one name ({e.NamesDropped:N0} times)");
+        }
+
+        if (e.AttemptsMaxError > 0)
+        {
+            yield return string.Create(ci, $"Attempts may be over by at most {e.AttemptsMaxError:N0}: more flows were live at once than {4L * e.KeyBudget:N0} (retransmissions of forgotten flows counted again)");
+        }
+
+        if (e.TimelineResolution > TimeSpan.FromMinutes(1))
+        {
+            yield return string.Create(ci, $"The timeline is kept in buckets of {e.TimelineResolution.TotalMinutes:N0} minutes (more minutes than the budget): the busiest minute is an upper bound");
+        }
     }
 
     /// <summary>
@@ -110,15 +147,17 @@ internal static class Report
         long dests = s.All.DistinctDestinations;
         if (clock == ClockKind.WallClock && s.All.First is { } first && s.All.Last is { } last)
         {
-            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {dests:N0} different destinations"));
+            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {Approx(s.All.DistinctDestinationsEstimated)}{dests:N0} different destinations"));
             if (timeline.PeakMinute is { } peak)
             {
-                w.WriteLine(string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
+                w.WriteLine(timeline.Resolution > TimeSpan.FromMinutes(1)
+                    ? string.Create(ci, $"busiest minute: at most {peak.Count:N0} entries, in the {timeline.Resolution.TotalMinutes:N0} minutes from {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm}")
+                    : string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
             }
         }
         else if (clock == ClockKind.Uptime && s.All.FirstUptime is { } up0 && s.All.LastUptime is { } up1)
         {
-            w.WriteLine(string.Create(ci, $"from {BootTime.Format(up0, seconds: true)} to {BootTime.Format(up1, seconds: true)}, {dests:N0} different destinations"));
+            w.WriteLine(string.Create(ci, $"from {BootTime.Format(up0, seconds: true)} to {BootTime.Format(up1, seconds: true)}, {Approx(s.All.DistinctDestinationsEstimated)}{dests:N0} different destinations"));
             w.WriteLine("(times since boot: the lines give no wall-clock time)");
             if (timeline.SinceBoot?.PeakMinute is { } peak)
             {
@@ -129,7 +168,7 @@ internal static class Report
         {
             if (s.All.Count > 0)
             {
-                w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {dests:N0} different destinations"));
+                w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {Approx(s.All.DistinctDestinationsEstimated)}{dests:N0} different destinations"));
             }
 
             return;
@@ -174,8 +213,13 @@ internal static class Report
         var ci = CultureInfo.InvariantCulture;
         string k = TerminalText.Fit(key, 28);
         double share = total == 0 ? 0 : 100.0 * stat.Count / total;
-        w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? (stat.FirstUptime is { } f ? Since(f) : "-"),-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? (stat.LastUptime is { } l ? Since(l) : "-"),-8}"));
+        string count = Approx(stat.CountError > 0) + stat.Count.ToString("N0", ci);
+        string dests = stat.DistinctDestinations > 0 ? Approx(stat.DistinctDestinationsEstimated) + stat.DistinctDestinations.ToString("N0", ci) : "-";
+        w.WriteLine(string.Create(ci, $"  {k,-28} {count,10} {share,5:0.0}% {dests,7}  {stat.First?.ToString("HH:mm:ss", ci) ?? (stat.FirstUptime is { } f ? Since(f) : "-"),-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? (stat.LastUptime is { } l ? Since(l) : "-"),-8}"));
     }
+
+    /// <summary>"~" before an estimated figure, else "".</summary>
+    public static string Approx(bool estimated) => estimated ? "~" : "";
 
     public static void Json(Stream output, TrafficStats s, ScanTotals t, int top, SpamVerdict verdict, bool indented = true)
     {
@@ -199,6 +243,12 @@ internal static class Report
         j.WriteNumber("capped_repeat_notices", t.CappedRepeatNotices);
         j.WriteNumber("capped_repeat_copies", t.CappedRepeatCopies);
         j.WriteNumber("distinct_destinations", s.All.DistinctDestinations);
+        if (s.All.DistinctDestinationsEstimated)
+        {
+            j.WriteBoolean("distinct_destinations_estimated", true);
+            j.WriteNumber("distinct_destinations_relative_error", Math.Round(s.All.DistinctRelativeError, 4));
+        }
+
         Time(j, "first", s.All.First);
         Time(j, "last", s.All.Last);
         SinceBoot(j, "first_since_boot_seconds", s.All.FirstUptime);
@@ -212,6 +262,11 @@ internal static class Report
         Array(j, "out_interfaces", s.OutInterfaces.Top(top), (w, k) => w.WriteString("key", k), null);
         Array(j, "prefixes", s.Prefixes.Top(top), (w, k) => w.WriteString("key", k), null);
         TimelineJson(j, s.Timeline);
+        if (s.Estimated)
+        {
+            EstimatesJson(j, s.Estimates);
+        }
+
         j.WriteEndObject();
         j.Flush();
         output.WriteByte((byte)'\n');
@@ -247,6 +302,7 @@ internal static class Report
 
             j.WriteNumber("count", st.Count);
             j.WriteNumber("distinct_destinations", st.DistinctDestinations);
+            EstimatedFields(j, st);
             Time(j, "first", st.First);
             Time(j, "last", st.Last);
             if (st.FirstUptime is not null)
@@ -259,6 +315,47 @@ internal static class Report
         }
 
         j.WriteEndArray();
+    }
+
+    /// <summary>On an estimated row: "estimated": true, "error_bound" (of count and attempts), and the distinct count's relative error.</summary>
+    public static void EstimatedFields(Utf8JsonWriter j, KeyStat st)
+    {
+        if (st.CountError == 0 && !st.DistinctDestinationsEstimated)
+        {
+            return;
+        }
+
+        j.WriteBoolean("estimated", true);
+        j.WriteNumber("error_bound", st.CountError);
+        if (st.DistinctDestinationsEstimated)
+        {
+            j.WriteNumber("distinct_destinations_relative_error", Math.Round(st.DistinctRelativeError, 4));
+        }
+    }
+
+    private static void EstimatesJson(Utf8JsonWriter j, StatsEstimates e)
+    {
+        j.WriteStartObject("estimates");
+        j.WriteNumber("key_budget", e.KeyBudget);
+        j.WriteBoolean("bounded", e.Bounded);
+        j.WriteNumber("kept_per_histogram", e.KeptPerHistogram);
+        j.WriteNumber("distinct_relative_error", Math.Round(e.DistinctRelativeError, 4));
+        j.WriteNumber("all_distinct_relative_error", Math.Round(e.AllDistinctRelativeError, 4));
+        j.WriteStartObject("max_error");
+        j.WriteNumber("destinations", e.DestinationsMaxError);
+        j.WriteNumber("sources", e.SourcesMaxError);
+        j.WriteNumber("uids", e.UidsMaxError);
+        j.WriteNumber("ports", e.PortsMaxError);
+        j.WriteNumber("prefixes", e.PrefixesMaxError);
+        j.WriteNumber("interfaces", e.InterfacesMaxError);
+        j.WriteNumber("services", e.ServicesMaxError);
+        j.WriteNumber("attempts", e.AttemptsMaxError);
+        j.WriteEndObject();
+        j.WriteNumber("destinations_dropped", e.DestinationsDropped);
+        j.WriteNumber("keys_dropped", e.KeysDropped);
+        j.WriteNumber("names_dropped", e.NamesDropped);
+        j.WriteNumber("timeline_resolution_seconds", (long)e.TimelineResolution.TotalSeconds);
+        j.WriteEndObject();
     }
 
     private static void TimelineJson(Utf8JsonWriter j, Timeline all)

@@ -46,6 +46,7 @@ internal static class Scan
             Waiting = settings.List ? outWriter.Flush : null, // --list on a live stream shows each entry as it comes
             OnSnapshot = settings.Interval is null ? null : r => JsonLine(stdout, r, r.Verdict(verdictOptions), settings.Top),
             SnapshotInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
+            KeyBudget = settings.MaxKeys,
         };
 
         IReadOnlyList<MailInput> inputs = settings.Machine is { Files.Count: 0 } journal
