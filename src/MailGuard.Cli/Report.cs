@@ -113,25 +113,27 @@ internal static class Report
         var ci = CultureInfo.InvariantCulture;
         if (e.Bounded)
         {
-            yield return string.Create(ci, $"Estimates (~): more than {e.KeyBudget:N0} distinct keys (--max-keys), so the counts are bounded summaries:");
-            yield return string.Create(ci, $"  a count marked ~ is at most its error bound over the true one, never under (Space-Saving); the busiest keys are kept:");
-            yield return string.Create(ci, $"  a destination not listed had at most {e.DestinationsMaxError:N0} entries, a source {e.SourcesMaxError:N0}, a UID {e.UidsMaxError:N0}, a port {e.PortsMaxError:N0}, a prefix {e.PrefixesMaxError:N0}");
-            yield return string.Create(ci, $"  distinct destinations are HyperLogLog estimates: ±{e.AllDistinctRelativeError * 100:0.0}% for all entries, ±{e.DistinctRelativeError * 100:0.0}% per key (one standard error)");
+            yield return string.Create(ci, $"Estimates (~): more than {e.KeyBudget:N0} distinct keys (--max-keys): bounded summaries");
+            yield return "  a count marked ~ is at most its error bound over the true count (Space-Saving)";
+            yield return string.Create(ci, $"  not listed: a destination had at most {e.DestinationsMaxError:N0} entries, a source {e.SourcesMaxError:N0},");
+            yield return string.Create(ci, $"  a UID {e.UidsMaxError:N0}, a port {e.PortsMaxError:N0}, a prefix {e.PrefixesMaxError:N0}");
+            yield return string.Create(ci, $"  distinct destinations (HyperLogLog): ±{e.AllDistinctRelativeError * 100:0.0}% all, ±{e.DistinctRelativeError * 100:0.0}% a key (1 s.e.)");
         }
 
         if (e.NamesDropped > 0)
         {
-            yield return string.Create(ci, $"  prefix and interface names past the budget are counted under one name ({e.NamesDropped:N0} times)");
+            yield return string.Create(ci, $"  names past the budget are counted under one name ({e.NamesDropped:N0} times)");
         }
 
         if (e.AttemptsMaxError > 0)
         {
-            yield return string.Create(ci, $"Attempts may be over by at most {e.AttemptsMaxError:N0}: more flows were live at once than {4L * e.KeyBudget:N0} (retransmissions of forgotten flows counted again)");
+            yield return string.Create(ci, $"Attempts may be over by at most {e.AttemptsMaxError:N0}: more flows were live at once");
+            yield return string.Create(ci, $"than {4L * e.KeyBudget:N0} (a retransmission of a forgotten flow counts again)");
         }
 
         if (e.TimelineResolution > TimeSpan.FromMinutes(1))
         {
-            yield return string.Create(ci, $"The timeline is kept in buckets of {e.TimelineResolution.TotalMinutes:N0} minutes (more minutes than the budget): the busiest minute is an upper bound");
+            yield return string.Create(ci, $"The timeline is kept in {e.TimelineResolution.TotalMinutes:N0}-minute buckets: the busiest minute is a bound");
         }
     }
 

@@ -3,8 +3,8 @@ namespace MailGuard.Parsing;
 /// <summary>Settings of a <see cref="TrafficStats"/>.</summary>
 public sealed record TrafficStatsOptions
 {
-    /// <summary>The default <see cref="KeyBudget"/>: 50,000 distinct keys per table (the whole mgscan process stays under 100 MB).</summary>
-    public const int DefaultKeyBudget = 50_000;
+    /// <summary>The default <see cref="KeyBudget"/>: 20,000 distinct keys per table (the whole mgscan process stays under 100 MB).</summary>
+    public const int DefaultKeyBudget = 20_000;
 
     /// <summary>
     /// Packets of one flow (SRC, SPT, DST, DPT) less than this apart are one connection attempt (SYN

@@ -1,0 +1,266 @@
+using System.Text;
+using MailGuard.Parsing.Internals;
+
+namespace MailGuard.Parsing.Tests;
+
+/// <summary>
+/// Past the key budget (<see cref="TrafficStatsOptions.KeyBudget"/>): Space-Saving counts within their error bounds on skewed
+/// and adversarial streams, HyperLogLog within its standard error, memory held to the budget, nothing allocated per entry.
+/// </summary>
+public class BoundedStatsTests
+{
+    private static readonly DateTimeOffset s_reference = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>One kernel LOG line: a local user (uid ≥ 0) or a forwarded client behind wg0 (uid &lt; 0).</summary>
+    private static byte[] Line(string src, string dst, int uid, int spt, int minute = 0)
+    {
+        string time = new DateTime(2026, 11, 23, 0, 0, 0).AddMinutes(minute).ToString("MMM dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        string who = uid >= 0 ? "IN= OUT=eth0" : "IN=wg0 OUT=eth0 MAC=";
+        string tail = uid >= 0 ? $"UID={uid} GID={uid} " : "";
+        return Encoding.ASCII.GetBytes($"{time} vps kernel: IPTABLES TCP-OUT 25:{who} SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={spt} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 {tail}");
+    }
+
+    private static NetAddress Ip(string text) => NetAddress.TryParse(text.AsSpan(), out NetAddress a) ? a : throw new FormatException(text);
+
+    private static string Dst(int i) => $"11.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}";
+
+    private static string Src(int i) => $"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}";
+
+    private static TrafficStats Count(IEnumerable<byte[]> lines, int budget)
+    {
+        var stats = new TrafficStats(new TrafficStatsOptions { KeyBudget = budget });
+        var parser = new LogLineParser(new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = s_reference } });
+        foreach (byte[] l in lines)
+        {
+            Assert.Equal(LineKind.Entry, parser.Parse(l, out LogRecord r));
+            stats.Add(ref r);
+        }
+
+        return stats;
+    }
+
+    /// <summary>Every listed count lies in [count − error, count]; every key truly above the table's bound is listed.</summary>
+    private static void AssertWithinBounds<TKey>(string what, IReadOnlyList<KeyValuePair<TKey, KeyStat>> listed, long maxError, Dictionary<TKey, long> truth, int seed)
+        where TKey : notnull
+    {
+        var seen = new HashSet<TKey>();
+        foreach ((TKey key, KeyStat stat) in listed)
+        {
+            long t = truth.GetValueOrDefault(key);
+            Assert.True(stat.Count - stat.CountError <= t && t <= stat.Count, $"seed {seed}: {what} {key}: true {t}, reported {stat.Count} ± {stat.CountError}");
+            Assert.True(stat.CountError <= maxError || maxError == 0, $"seed {seed}: {what} {key}: error {stat.CountError} over the table's bound {maxError}");
+            seen.Add(key);
+        }
+
+        foreach ((TKey key, long t) in truth)
+        {
+            Assert.True(t <= maxError || seen.Contains(key), $"seed {seed}: {what} {key} with {t} entries (bound {maxError}) is not listed");
+        }
+    }
+
+    [Theory]
+    [InlineData(9, 100)]
+    [InlineData(9, 10_000)]
+    [InlineData(9, 1_000_000)]
+    [InlineData(14, 1_000_000)]
+    public void HyperLogLog_DistinctItems_WithinThreeStandardErrors(int precision, int n)
+    {
+        const int seed = 7;
+        var hll = new HyperLogLog(precision);
+        var rng = new Random(seed);
+        for (int i = 0; i < n; i++)
+        {
+            ulong h = NetAddress.Mix64((ulong)i * 0x9E3779B97F4A7C15UL + (ulong)seed);
+            hll.Add(h);
+            if (rng.Next(4) == 0)
+            {
+                hll.Add(h); // repeats change nothing
+            }
+        }
+
+        double error = Math.Abs(hll.Estimate() - n) / (double)n;
+        Assert.True(error <= 3 * hll.RelativeError, $"seed {seed}: p={precision} n={n}: estimate {hll.Estimate()}, off by {error:P2}, standard error {hll.RelativeError:P2}");
+    }
+
+    [Fact]
+    public void HyperLogLog_Union_EqualsOneSketchOfBoth()
+    {
+        var a = new HyperLogLog(9);
+        var b = new HyperLogLog(9);
+        var both = new HyperLogLog(9);
+        for (ulong i = 0; i < 50_000; i++)
+        {
+            ulong h = NetAddress.Mix64(i + 1);
+            (i % 3 == 0 ? a : b).Add(h);
+            both.Add(h);
+        }
+
+        a.UnionWith(b);
+        Assert.Equal(both.Estimate(), a.Estimate());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Add_PastBudget_SkewedStream_EveryCountWithinItsBound(int seed)
+    {
+        // Zipf-like keys: a few heavy, a long tail of ones; budget 64 (64 destinations, 64 sources, 64 UIDs kept).
+        var rng = new Random(seed);
+        var lines = new List<byte[]>();
+        var dsts = new Dictionary<NetAddress, long>();
+        var srcs = new Dictionary<NetAddress, long>();
+        var uids = new Dictionary<uint, long>();
+        for (int i = 0; i < 30_000; i++)
+        {
+            int d = (int)Math.Min(1 << 22, 1 / Math.Pow(rng.NextDouble() + 1e-9, 1.2));
+            int s = (int)Math.Min(1 << 22, 1 / Math.Pow(rng.NextDouble() + 1e-9, 1.1));
+            bool local = rng.Next(2) == 0;
+            int uid = local ? (int)Math.Min(100_000, 1 / Math.Pow(rng.NextDouble() + 1e-9, 1.3)) : -1;
+            string src = local ? "192.0.2.10" : Src(s);
+            lines.Add(Line(src, Dst(d), uid, 32768 + (i % 28000), i / 600));
+            dsts[Ip(Dst(d))] = dsts.GetValueOrDefault(Ip(Dst(d))) + 1;
+            srcs[Ip(src)] = srcs.GetValueOrDefault(Ip(src)) + 1;
+            if (uid >= 0)
+            {
+                uids[(uint)uid] = uids.GetValueOrDefault((uint)uid) + 1;
+            }
+        }
+
+        TrafficStats stats = Count(lines, budget: 64);
+        Assert.True(stats.Estimated);
+        Assert.True(stats.Estimates.Bounded);
+        AssertWithinBounds("destination", stats.Destinations.Top(), stats.Destinations.MaxError, dsts, seed);
+        AssertWithinBounds("source", stats.Sources.Top(), stats.Sources.MaxError, srcs, seed);
+        AssertWithinBounds("uid", stats.Uids.Top(), stats.Uids.MaxError, uids, seed);
+        Assert.Equal(30_000, stats.All.Count); // totals stay exact
+        double off = Math.Abs(stats.All.DistinctDestinations - dsts.Count) / (double)dsts.Count;
+        Assert.True(off <= 3 * stats.Estimates.AllDistinctRelativeError, $"seed {seed}: distinct destinations {stats.All.DistinctDestinations} of {dsts.Count}");
+    }
+
+    [Fact]
+    public void Add_PastBudget_HeavyHitterThatComesLast_IsListedWithinItsBound()
+    {
+        // Adversarial for Space-Saving: 20,000 keys seen once each fill and churn the table, then a sender starts — from a
+        // new source, as a new UID, to one new destination — among as many new keys again.
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            lines.Add(Line(Src(i), Dst(i), -1, 32768 + (i % 28000)));
+        }
+
+        for (int i = 0; i < 20_000; i++)
+        {
+            lines.Add(i % 10 == 0 ? Line("10.255.255.1", "198.51.100.77", 4242, 40000 + (i % 20000)) : Line(Src(100_000 + i), Dst(100_000 + i), 50_000 + i, 32768 + (i % 28000)));
+        }
+
+        TrafficStats stats = Count(lines, budget: 64);
+        KeyStat src = Assert.Single(stats.Sources.Top(), p => p.Key == Ip("10.255.255.1")).Value;
+        KeyStat dst = Assert.Single(stats.Destinations.Top(), p => p.Key == Ip("198.51.100.77")).Value;
+        KeyStat uid = stats.Uids[4242]!;
+        foreach (KeyStat s in new[] { src, dst, uid })
+        {
+            Assert.InRange(2_000, s.Count - s.CountError, s.Count);
+        }
+
+        Assert.Equal(4242u, stats.Uids.Top(1)[0].Key);
+    }
+
+    [Fact]
+    public void Add_ManyKeys_KeepsNoMoreThanTheBudget()
+    {
+        // 40,000 distinct destinations, sources, UIDs and minutes with a budget of 64.
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 40_000; i++)
+        {
+            lines.Add(Line(i % 2 == 0 ? Src(i) : "192.0.2.10", Dst(i), i % 2 == 0 ? -1 : i, 32768 + (i % 28000), minute: i / 4));
+        }
+
+        TrafficStats stats = Count(lines, budget: 64);
+        Assert.True(stats.Destinations.Held <= 64, $"{stats.Destinations.Held} destinations kept");
+        Assert.True(stats.Sources.Count <= 64, $"{stats.Sources.Count} sources kept");
+        Assert.True(stats.Uids.Count <= 64, $"{stats.Uids.Count} UIDs kept");
+        Assert.True(stats.Timeline.Minutes <= 64, $"{stats.Timeline.Minutes} timeline buckets kept");
+        Assert.True(stats.Timeline.Resolution > TimeSpan.FromMinutes(1));
+        Assert.True(stats.Timeline.PeakMinute!.Value.Count >= 4, "the busiest bucket bounds the busiest minute (4 entries) from above");
+        Assert.Equal(40_000, stats.All.Count);
+        Assert.Equal(40_000, stats.Timeline.Count);
+        Assert.InRange(stats.Destinations.Count, 40_000 * 0.97, 40_000 * 1.03); // HyperLogLog, 0.8 % standard error
+    }
+
+    [Fact]
+    public void Add_UnderBudget_FiguresAreExactAndNothingIsEstimated()
+    {
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 3_000; i++)
+        {
+            lines.Add(Line(Src(i % 50), Dst(i % 60), -1, 32768 + (i % 28000), i / 100));
+        }
+
+        TrafficStats bounded = Count(lines, budget: 64);
+        TrafficStats exact = Count(lines, budget: 1_000_000);
+        Assert.False(bounded.Estimated);
+        Assert.Equal(new StatsEstimates { KeyBudget = 64 }, bounded.Estimates);
+        Assert.Equal(Flatten(exact.Destinations.Top()), Flatten(bounded.Destinations.Top()));
+        Assert.Equal(Flatten(exact.Sources.Top()), Flatten(bounded.Sources.Top()));
+        Assert.Equal(60, bounded.All.DistinctDestinations);
+    }
+
+    private static string[] Flatten<TKey>(IReadOnlyList<KeyValuePair<TKey, KeyStat>> top) =>
+        [.. top.Select(p => $"{p.Key} {p.Value.Count} {p.Value.Attempts} {p.Value.DistinctDestinations} {p.Value.First:o} {p.Value.Last:o} {p.Value.CountError}")];
+
+    [Fact]
+    public void Merge_TwoBoundedParts_EveryCountWithinItsBound()
+    {
+        const int seed = 5;
+        var rng = new Random(seed);
+        var parts = new[] { new List<byte[]>(), new List<byte[]>() };
+        var srcs = new Dictionary<NetAddress, long>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            int s = (int)Math.Min(1 << 20, 1 / Math.Pow(rng.NextDouble() + 1e-9, 1.1));
+            parts[i < 10_000 ? 0 : 1].Add(Line(Src(s), Dst(i), -1, 32768 + (i % 28000)));
+            srcs[Ip(Src(s))] = srcs.GetValueOrDefault(Ip(Src(s))) + 1;
+        }
+
+        TrafficStats a = Count(parts[0], budget: 64);
+        TrafficStats b = Count(parts[1], budget: 64);
+        a.Merge(b);
+        Assert.Equal(20_000, a.All.Count);
+        AssertWithinBounds("source", a.Sources.Top(), a.Sources.MaxError, srcs, seed);
+
+        var copy = new TrafficStats(new TrafficStatsOptions { KeyBudget = 64 }); // a snapshot is such a merge
+        copy.Merge(a);
+        Assert.Equal(Flatten(a.Sources.Top()), Flatten(copy.Sources.Top()));
+    }
+
+    [Fact]
+    public void Add_PastBudget_AllocatesNothingPerEntry()
+    {
+        var parser = new LogLineParser(new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = s_reference } });
+        var stats = new TrafficStats(new TrafficStatsOptions { KeyBudget = 64 });
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 5_000; i++)
+        {
+            lines.Add(Line(i % 2 == 0 ? Src(i) : "192.0.2.10", Dst(i), i % 2 == 0 ? -1 : i, 32768 + (i % 28000)));
+        }
+
+        long AddAll()
+        {
+            foreach (byte[] l in lines)
+            {
+                parser.Parse(l, out LogRecord r);
+                stats.Add(ref r);
+            }
+
+            return stats.Timeline.Count;
+        }
+
+        AddAll(); // warm-up: the tables fill up and start replacing keys
+        AddAll();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AddAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(stats.Estimated);
+    }
+}
