@@ -47,7 +47,12 @@ print(f"entries {entries:,} (loggen {planted['entries']:,}), bytes {report['tota
 print(f"peak RSS {rss_kb / 1024:.1f} MiB, mgscan wall {elapsed}, pipeline {wall:.1f} s, {entries / wall:,.0f} entries/s, {report['totals']['bytes'] / wall / 1048576:.0f} MiB/s")
 est = report.get("estimates")
 print("estimates:", json.dumps(est) if est else "none (exact)")
-print(f"distinct destinations {report['totals']['distinct_destinations']:,} (true {min(planted['destinations'], 10**9):,} at most, +1 planted)")
+# each non-planted entry draws a destination uniformly from the pool: the expected number of distinct ones
+d, draws = planted["destinations"], planted["entries"] - planted["heavy"]["destination 198.51.100.77"]
+expected = d * (1 - (1 - 1 / d) ** draws) + (1 if planted["heavy"]["destination 198.51.100.77"] else 0)
+got = report["totals"]["distinct_destinations"]
+rel = report["totals"].get("distinct_destinations_relative_error", 0)
+print(f"distinct destinations {got:,}, expected {expected:,.0f}: off by {(got - expected) / expected:+.2%}" + (f" (standard error {rel:.2%})" if rel else ""))
 ok = True
 for name, table, key in (("uid 4242", "uids", 4242), ("source 10.255.255.1", "sources", "10.255.255.1"), ("destination 198.51.100.77", "destinations", "198.51.100.77")):
     true = planted["heavy"][name]

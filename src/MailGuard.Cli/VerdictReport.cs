@@ -259,6 +259,11 @@ internal static class VerdictReport
             }
 
             j.WriteEndArray();
+            if (f.OtherClaimedUids > 0)
+            {
+                j.WriteNumber("other_claimed_uids_records", f.OtherClaimedUids); // past the key budget: records claiming UIDs not kept
+            }
+
             j.WriteNumber("without_uid", f.WithoutUid);
             j.WriteEndObject();
         }

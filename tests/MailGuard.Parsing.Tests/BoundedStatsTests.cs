@@ -263,4 +263,92 @@ public class BoundedStatsTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.True(stats.Estimated);
     }
+
+    [Fact]
+    public void Add_PastBudget_ServiceFirstSeenAfterTheSwitch_TakesItsTrafficFromTheUid()
+    {
+        // 2,000 distinct destinations switch a budget of 64; then uid 65534 sends through a per-service prefix and on its own.
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            lines.Add(Line("192.0.2.10", Dst(i), 65534, 32768 + i));
+        }
+
+        for (int i = 0; i < 300; i++)
+        {
+            string line = Encoding.ASCII.GetString(Line("192.0.2.10", Dst(5_000 + i), 65534, 40000 + i, 1));
+            lines.Add(Encoding.ASCII.GetBytes(line.Replace("IPTABLES TCP-OUT 25:", "TCP-OUT 25 v2ray:", StringComparison.Ordinal)));
+        }
+
+        var stats = new TrafficStats(new TrafficStatsOptions { KeyBudget = 64 });
+        var parser = new LogLineParser(new LogLineParserOptions { Filter = PrefixFilter.All, Envelope = new EnvelopeOptions { ReferenceTime = s_reference } });
+        foreach (byte[] l in lines)
+        {
+            Assert.Equal(LineKind.Entry, parser.Parse(l, out LogRecord r));
+            stats.Add(ref r);
+        }
+
+        Assert.True(stats.Estimated);
+        Assert.Equal(2_300, stats.Uids[65534]!.Count);
+        Assert.Equal(300, stats.Services["v2ray"]!.Count);
+        Assert.Equal(2_000, stats.UidsWithoutService[65534]!.Count);
+    }
+
+    [Fact]
+    public void ForgedAdd_ManyClaimedUids_KeepsAnEighthOfTheBudget()
+    {
+        // A writer forging lines that blame 5,000 different UIDs: 64 are kept (budget 512 / 8), the rest counted together.
+        var stats = new TrafficStats(new TrafficStatsOptions { KeyBudget = 512 });
+        var parser = new LogLineParser();
+        for (int uid = 0; uid < 5_000; uid++)
+        {
+            string line = "{\"_TRANSPORT\":\"syslog\",\"SYSLOG_IDENTIFIER\":\"kernel\",\"_UID\":\"1001\",\"_PID\":\"4242\",\"_COMM\":\"logger\",\"MESSAGE\":\""
+                + $"IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=203.0.113.9 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40001 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID={uid} GID=1 " + "\"}";
+            Assert.Equal(LineKind.Forged, parser.Parse(Encoding.UTF8.GetBytes(line), out LogRecord r));
+            stats.Forged.Add(ref r);
+        }
+
+        ForgedRecordWriter w = Assert.Single(stats.Forged.Writers);
+        Assert.Equal(64, w.ClaimedUids.Count);
+        Assert.Equal(5_000 - 64, w.OtherClaimedUids);
+        Assert.Equal(5_000, w.Records);
+    }
+
+    [Fact]
+    public async Task FilesAsync_LargeFileOnTwoCoresPastBudget_HeavyHittersWithinTheirBounds()
+    {
+        // 17 MB (above the size read in parallel): 100,000 entries to as many destinations from 50,000 sources, and uid 4242
+        // to 198.51.100.77 every 20th entry; both chunks go past a budget of 64 and are merged.
+        string path = Path.Combine(Path.GetTempPath(), $"mailguard-bounded-{Environment.ProcessId}.log");
+        try
+        {
+            using (var f = new FileStream(path, FileMode.Create))
+            {
+                for (int i = 0; i < 100_000; i++)
+                {
+                    f.Write(i % 20 == 0 ? Line("192.0.2.10", "198.51.100.77", 4242, 32768 + (i % 28000), i / 1000) : Line(Src(i % 50_000), Dst(i), -1, 32768 + (i % 28000), i / 1000));
+                    f.WriteByte((byte)'\n');
+                }
+            }
+
+            Assert.True(new FileInfo(path).Length > 16 << 20);
+            var options = new MailScanOptions { ReferenceTime = s_reference, TimeZone = TimeZoneInfo.Utc, KeyBudget = 64 };
+            foreach (int cores in new[] { 1, 2 })
+            {
+                MailScanReport r = await MailScan.FilesAsync([path], options with { Parallelism = cores }, TestContext.Current.CancellationToken);
+                Assert.Equal(100_000, r.Totals.Entries);
+                Assert.True(r.Stats.Estimated, $"{cores} cores");
+                KeyStat uid = r.Uids[4242]!;
+                Assert.InRange(5_000, uid.Count - uid.CountError, uid.Count);
+                KeyStat dst = Assert.Single(r.Destinations.Top(), p => p.Key == Ip("198.51.100.77")).Value;
+                Assert.InRange(5_000, dst.Count - dst.CountError, dst.Count);
+                Assert.InRange(r.Destinations.Count, 95_001 * 0.97, 95_001 * 1.03);
+                Assert.Equal(Ip("198.51.100.77"), r.Destinations.Top(1)[0].Key);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

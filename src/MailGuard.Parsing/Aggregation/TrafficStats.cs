@@ -68,6 +68,7 @@ public sealed class TrafficStats
         _budget = Options.KeyBudget;
         _attempts = new AttemptTracker(Options.RetryWindow.Ticks, (int)Math.Min(4L * _budget, AttemptTracker.DefaultMaxFlows));
         Timeline.MaxBuckets = _budget;
+        Forged.MaxClaimedUids = SketchCapacity;
     }
 
     /// <summary>Keys of the big histograms (sources, UIDs, services, ports, interfaces, prefixes) kept past the budget, and names kept: an eighth of it.</summary>
@@ -308,6 +309,11 @@ public sealed class TrafficStats
 
         Rollup t = _rollup!;
         CellKey k = e.Key;
+        if (_anyService && t.UidsWithoutService is null)
+        {
+            ServicelessUids(t); // the first service since the switch: until now every UID's traffic was without one
+        }
+
         t.All.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail: true, e.Port, _budget);
         if (!k.Src.IsNone)
         {
@@ -353,6 +359,20 @@ public sealed class TrafficStats
         }
 
         _sequence++;
+    }
+
+    /// <summary>Past the key budget: the per-UID table without services, made as a copy of the UIDs' when a service first appears.</summary>
+    private KeyStats<uint> ServicelessUids(Rollup t)
+    {
+        if (t.UidsWithoutService is null)
+        {
+            var table = new KeyStats<uint>(trackDestinations: true, actor: true);
+            table.ToBounded(SketchCapacity, static _ => { });
+            table.MergeSketched(t.Uids, KeyPrecision, ActorTimelineBuckets);
+            t.UidsWithoutService = table;
+        }
+
+        return t.UidsWithoutService;
     }
 
     private static KeyStat Sketched<TKey>(KeyStats<TKey> table, TKey key, ref PendingEntry e, long attempts, bool detail)
@@ -498,6 +518,7 @@ public sealed class TrafficStats
             }
         }
 
+        _anyService |= other._anyService;
         _destinations.MergeSketched(theirs._destinations);
         Rollup a = _rollup!;
         Rollup b = theirs._rollup!;
@@ -510,7 +531,7 @@ public sealed class TrafficStats
         a.Services.MergeSketched(b.Services, KeyPrecision, ActorTimelineBuckets);
         if (a.UidsWithoutService is not null || b.UidsWithoutService is not null)
         {
-            a.UidsWithoutService?.MergeSketched(b.UidsWithoutService ?? b.Uids, KeyPrecision, ActorTimelineBuckets);
+            ServicelessUids(a).MergeSketched(b.UidsWithoutService ?? b.Uids, KeyPrecision, ActorTimelineBuckets);
         }
 
         a.All.MergeSketched(b.All, AllPrecision, _budget);
@@ -678,7 +699,7 @@ public sealed class TrafficStats
         public readonly KeyStats<string> InInterfaces = new(trackDestinations: true, actor: true);
         public readonly KeyStats<string> Prefixes = new(trackDestinations: true);
         public readonly KeyStats<string> Services = new(trackDestinations: true, actor: true);
-        public readonly KeyStats<uint>? UidsWithoutService;
+        public KeyStats<uint>? UidsWithoutService;
         public readonly KeyStat All = new();
         public readonly KeyStat Forwarded = new();
 
