@@ -194,7 +194,7 @@ public class BoundedStatsTests
         var lines = new List<byte[]>();
         for (int i = 0; i < 3_000; i++)
         {
-            lines.Add(Line(Src(i % 50), Dst(i % 60), -1, 32768 + (i % 28000), i / 100));
+            lines.Add(Line(Src(i % 50), Dst(i % 60), -1, 40000, i / 1000)); // 50 cells × 3 minutes (under 16 × 64), 300 flows
         }
 
         TrafficStats bounded = Count(lines, budget: 64);
@@ -350,5 +350,27 @@ public class BoundedStatsTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Add_FewSendersOverManyMinutes_TheirTimelinesStayBounded()
+    {
+        // Two users active every minute for 5,000 minutes: 10,000 minutes of actor timelines, past 16 × a budget of 64.
+        var lines = new List<byte[]>();
+        for (int minute = 0; minute < 5_000; minute++)
+        {
+            lines.Add(Line("192.0.2.10", Dst(minute % 10), 33, 32768 + (minute % 28000), minute));
+            lines.Add(Line("192.0.2.10", Dst(minute % 10), 107, 32768 + (minute % 28000), minute));
+        }
+
+        TrafficStats stats = Count(lines, budget: 64);
+        Assert.True(stats.Estimated);
+        KeyStat www = stats.Uids[33]!;
+        Assert.Equal(5_000, www.Count);
+        Assert.Equal(0, www.CountError); // never displaced: exact
+        Assert.True(www.AttemptTimeline!.Minutes <= 32, $"{www.AttemptTimeline.Minutes} buckets");
+        Assert.True(www.AttemptTimeline.Resolution > TimeSpan.FromMinutes(1));
+        Assert.Equal(5_000, www.AttemptTimeline.Count);
+        Assert.True(stats.Timeline.Minutes <= 64);
     }
 }

@@ -508,11 +508,6 @@ public sealed class KeyStats<TKey>
     {
         capacity = Math.Max(1, capacity);
         var all = new List<KeyValuePair<TKey, KeyStat>>(_map);
-        foreach (KeyValuePair<TKey, KeyStat> pair in all)
-        {
-            convert(pair.Value);
-        }
-
         if (all.Count > capacity)
         {
             all.Sort(static (a, b) => b.Value.Count.CompareTo(a.Value.Count));
@@ -524,6 +519,12 @@ public sealed class KeyStats<TKey>
             }
 
             all.RemoveRange(capacity, all.Count - capacity);
+            _map.TrimExcess();
+        }
+
+        foreach (KeyValuePair<TKey, KeyStat> pair in all)
+        {
+            convert(pair.Value); // only the kept: the sketches cost memory
         }
 
         _heap = new KeyStat[capacity];

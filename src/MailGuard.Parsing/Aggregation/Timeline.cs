@@ -118,6 +118,8 @@ public sealed class Timeline
             _maxBuckets = value;
             SinceBoot?.MaxBuckets = value;
             Flush();
+            Widen();
+            _openMinute = long.MinValue;
         }
     }
 

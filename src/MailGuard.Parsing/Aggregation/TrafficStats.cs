@@ -50,6 +50,7 @@ public sealed class TrafficStats
     private bool _bounded; // past the key budget: the histograms are counted directly into bounded summaries (_rollup), no cells
     private int _overflowName = -1; // the name id that stands for every name past the budget
     private long _namesDropped; // entries whose prefix or interface name was past the budget
+    private long _cellMinutes; // minutes added to the cells' attempt timelines (an upper bound of their buckets)
 
     /// <summary>Per-key distinct counts past the budget: HyperLogLog of 2^9 registers (512 bytes, 4.6 % standard error).</summary>
     private const int KeyPrecision = 9;
@@ -286,6 +287,11 @@ public sealed class TrafficStats
         KeyStat stat = cell.Writable;
         stat.Add(e.Copies, attempts, in e.Time, dstId, trackDestinations: true);
         stat.AddDetail(e.Port, e.Copies, attempts, in e.Time);
+        if (attempts > 0 && (e.Time.HasTime || e.Time.HasUptime) && cell.LastMinute != e.Time.Minute)
+        {
+            cell.LastMinute = e.Time.Minute;
+            _cellMinutes++;
+        }
         if (e.Key.HasUid && e.HasGid)
         {
             cell.Gid = e.Gid;
@@ -293,11 +299,14 @@ public sealed class TrafficStats
         }
 
         _sequence++;
-        if (_cells.Count > _budget || _destinations.Held > _budget)
+        if (_cells.Count > _budget || _destinations.Held > _budget || _cellMinutes > MaxCellMinutes)
         {
             SwitchToBounded();
         }
     }
+
+    /// <summary>The most minutes the actors' attempt timelines hold while exact (16 × the budget, about 28 bytes each).</summary>
+    private long MaxCellMinutes => 16L * _budget;
 
     /// <summary>Past the key budget: counts an entry straight into the bounded histograms.</summary>
     private void CountSketched(ref PendingEntry e, long attempts)
@@ -485,6 +494,7 @@ public sealed class TrafficStats
         }
 
         _sequence += other._sequence;
+        _cellMinutes += other._cellMinutes;
         Timeline.Merge(other.Timeline);
         Forged.Merge(other.Forged);
         if (other.HasOtherPrefixMail)
@@ -493,7 +503,7 @@ public sealed class TrafficStats
         }
         _lastCell = null;
         _version++;
-        if (_cells.Count > _budget || _destinations.Held > _budget)
+        if (_cells.Count > _budget || _destinations.Held > _budget || _cellMinutes > MaxCellMinutes)
         {
             SwitchToBounded();
         }
@@ -636,6 +646,7 @@ public sealed class TrafficStats
         public readonly CellKey Key = key;
         public uint? Gid;
         public long GidSequence = -1;
+        public long LastMinute = long.MinValue; // of its attempt timeline
         private KeyStat _stat = new();
 
         /// <summary>The cell's figures, to read (a snapshot may hold the same object: see <see cref="KeyStats{TKey}.Absorb"/>).</summary>
