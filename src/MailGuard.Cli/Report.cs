@@ -344,14 +344,16 @@ internal static class Report
         j.WriteNumber("distinct_relative_error", Math.Round(e.DistinctRelativeError, 4));
         j.WriteNumber("all_distinct_relative_error", Math.Round(e.AllDistinctRelativeError, 4));
         j.WriteStartObject("max_error");
-        j.WriteNumber("destinations", e.DestinationsMaxError);
-        j.WriteNumber("sources", e.SourcesMaxError);
-        j.WriteNumber("uids", e.UidsMaxError);
-        j.WriteNumber("ports", e.PortsMaxError);
-        j.WriteNumber("prefixes", e.PrefixesMaxError);
-        j.WriteNumber("interfaces", e.InterfacesMaxError);
-        j.WriteNumber("services", e.ServicesMaxError);
-        j.WriteNumber("attempts", e.AttemptsMaxError);
+        (string Table, long Bound)[] bounds =
+        [
+            ("destinations", e.DestinationsMaxError), ("sources", e.SourcesMaxError), ("uids", e.UidsMaxError), ("ports", e.PortsMaxError),
+            ("prefixes", e.PrefixesMaxError), ("interfaces", e.InterfacesMaxError), ("services", e.ServicesMaxError), ("attempts", e.AttemptsMaxError),
+        ];
+        foreach ((string table, long bound) in bounds)
+        {
+            j.WriteNumber(table, bound);
+        }
+
         j.WriteEndObject();
         j.WriteNumber("destinations_dropped", e.DestinationsDropped);
         j.WriteNumber("keys_dropped", e.KeysDropped);

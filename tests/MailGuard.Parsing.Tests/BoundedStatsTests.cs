@@ -373,4 +373,25 @@ public class BoundedStatsTests
         Assert.Equal(5_000, www.AttemptTimeline.Count);
         Assert.True(stats.Timeline.Minutes <= 64);
     }
+
+    [Fact]
+    public void Verdict_PastBudget_NoAllClearThatEstimatesMayHide()
+    {
+        // 6,000 UIDs with one attempt each: nothing suspicious among those kept, but a budget of 64 drops most of them,
+        // so the headline says how large a sender may be missing, and the summary what is estimated.
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 6_000; i++)
+        {
+            lines.Add(Line("192.0.2.10", Dst(i % 5), 10_000 + i, 40000 + (i % 100), i / 60));
+        }
+
+        TrafficStats stats = Count(lines, budget: 64);
+        MailGuard.Analysis.SpamVerdict v = MailGuard.Analysis.SpamVerdict.Analyze(stats);
+        Assert.Equal(MailGuard.Analysis.VerdictClass.NothingSuspicious, v.Class);
+        Assert.StartsWith("Nothing suspicious among the senders kept, but the figures are estimates: a sender with up to ", v.Headline, StringComparison.Ordinal);
+        Assert.Contains("so these figures are estimates", v.Summary, StringComparison.Ordinal);
+
+        TrafficStats exact = Count(lines, budget: 100_000);
+        Assert.Equal("Nothing suspicious", MailGuard.Analysis.SpamVerdict.Analyze(exact).Headline);
+    }
 }
