@@ -34,6 +34,14 @@ internal sealed record ScanSettings
     /// <summary>--follow: the named files are followed across rotation until a signal.</summary>
     public bool Follow { get; init; }
 
+    /// <summary>--state: the file that remembers how far each input was read.</summary>
+    public string? StateFile { get; init; }
+
+    /// <summary>Its content, loaded before the scan.</summary>
+    public MailGuard.Parsing.ReadState? State { get; init; }
+    /// <summary>False with --no-live: no live view, even on a stream read at a terminal.</summary>
+    public bool Live { get; init; } = true;
+
     public ushort[]? Ports { get; init; }
 
     public DateTimeOffset? Since { get; init; }
@@ -103,6 +111,8 @@ internal static class Options
         ["--list"] = "no value",
         ["--interval"] = "a duration from 1s to 24h: 1s, 10s, 1m, 1h",
         ["--follow"] = "no value",
+        ["--state"] = "a file (created when missing)",
+        ["--no-live"] = "no value",
         ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
         ["--action"] = "drop, reject or log-only",
         ["--allow-user"] = "user names (letters, digits, _ . -, starting with a letter or _) or UIDs, comma-separated",

@@ -136,6 +136,15 @@ public static class Program
         {
             Description = "Follow the named files as tail -F does: what is there, then what is appended, across logrotate's rename-and-create and copytruncate; Ctrl+C or SIGTERM prints the report (with --interval, one per interval).",
         };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Remember in FILE how far each named file was read, and read only what is new since the last run that used it: across logrotate's rename-and-create (the rest of kern.log.1 or kern.log.2.gz is read first) and copytruncate. For cron jobs; with --follow, a stopped follow resumes where it stopped.",
+            HelpName = "FILE",
+        };
+        var noLive = new Option<bool>("--no-live")
+        {
+            Description = "No live view: on a stream read at a terminal (journalctl -k -f | mgscan, --follow) mgscan shows a screen updated every second, then the report; with this only the report.",
+        };
         var root = new RootCommand("""
             mgscan: find who sends the outgoing mail traffic that your iptables/nftables LOG rules recorded.
 
@@ -145,10 +154,11 @@ public static class Program
             Examples:
               mgscan /var/log/kern.log --top 20
               mgscan /var/log/kern.log* /var/log/syslog*      (rotated and .gz files; overlaps counted once)
-              journalctl -k -f | mgscan                       (Ctrl+C prints the report)
+              journalctl -k -f | mgscan                       (a live view, updated every second; Ctrl+C prints the report)
               mgscan /var/log/messages --since -2h --port 25 --format json
               journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
               mgscan --follow /var/log/kern.log --list        (each entry as it is logged, across rotation)
+              mgscan --state /var/lib/mgscan/state /var/log/kern.log   (only what is new since the last run: cron)
 
             Exit status: 0 entries found, 1 no entry found, 3 no netfilter LOG line at all (a diagnosis), 2 an input
             could not be read, a wrong option, the output could not be written, or an internal error (MGSCAN_DEBUG=1
@@ -170,6 +180,8 @@ public static class Program
             list,
             interval,
             follow,
+            state,
+            noLive,
         };
         root.Subcommands.Add(RulesCommand.Create(stderr));
         root.SetAction(async (result, ct) =>
@@ -206,10 +218,37 @@ public static class Program
             }
 
             string root = Environment.GetEnvironmentVariable("MGSCAN_ROOT") is { Length: > 0 } r ? r : "/";
+            MachineLogs? machine = named.Length == 0 && !Console.IsInputRedirected ? MachineLogs.Find(root) : null; // a terminal: read this machine's log
+            ReadState? readState = null;
+            if (result.GetValue(state) is { } stateFile)
+            {
+                if (named.Contains("-") || (named.Length == 0 && machine is null))
+                {
+                    stderr.WriteLine("mgscan: --state: name the log files (a stream has no place to resume from; the journal keeps its own: journalctl -k --cursor-file=FILE | mgscan)");
+                    return ExitCode.Error;
+                }
+
+                if (machine is { Files.Count: 0 })
+                {
+                    stderr.WriteLine("mgscan: --state: this system's kernel log is the journal, which keeps its own place: journalctl -k --cursor-file=/var/lib/mgscan/cursor | mgscan");
+                    return ExitCode.Error;
+                }
+
+                try
+                {
+                    readState = ReadState.Load(stateFile);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"mgscan: --state: {e.Message} (delete it to read every file from its start)");
+                    return ExitCode.Error;
+                }
+            }
+
             var settings = new ScanSettings
             {
                 Inputs = named.Length > 0 ? named : ["-"],
-                Machine = named.Length == 0 && !Console.IsInputRedirected ? MachineLogs.Find(root) : null, // a terminal: read this machine's log
+                Machine = machine,
                 Root = root,
                 Filter = result.GetValue(all) ? PrefixFilter.All
                     : result.GetValue(prefix) is { Length: > 0 } p ? PrefixFilter.Pattern(p)
@@ -220,6 +259,9 @@ public static class Program
                 List = result.GetValue(list),
                 Interval = every,
                 Follow = result.GetValue(follow),
+                StateFile = result.GetValue(state),
+                State = readState,
+                Live = !result.GetValue(noLive),
                 Ports = ports,
                 Since = from,
                 Until = to,
@@ -229,7 +271,9 @@ public static class Program
             };
             using CancellationTokenSource signals = Scan.CancelOnSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
-            return await Scan.RunAsync(settings, stderr, linked.Token).ConfigureAwait(false);
+            // A followed file ends on a signal (what is written is read, then the report: the state moves to the end);
+            // anything else is cancelled by it, and the report covers what was read.
+            return await Scan.RunAsync(settings, stderr, settings.Follow ? ct : linked.Token, signals.Token).ConfigureAwait(false);
         });
         // No response files: a log named @something is a file, not a list of options.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

@@ -43,39 +43,32 @@ internal static class Report
     /// <summary>", skipped: …" with the non-zero counts of what was not counted as entries, or "".</summary>
     public static string Skipped(ScanTotals t, bool otherPrefixMailAnalysed = false)
     {
-        var parts = new List<string>();
-        Add(parts, t.Forged, "forged records (not written by the kernel)");
-        Add(parts, t.Duplicates, "duplicates of lines in another input");
-        Add(parts, t.Excluded, "entries outside --port/--since/--until");
-        if (otherPrefixMailAnalysed)
-        {
-            Add(parts, t.OtherPrefix - t.OtherPrefixMail, "other netfilter entries");
-        }
-        else
-        {
-            Add(parts, t.OtherPrefixMail, "outgoing mail connections under other prefixes (--all counts them)");
-            Add(parts, t.OtherPrefix - t.OtherPrefixMail, "other netfilter entries");
-        }
-
-        Add(parts, t.Malformed, "malformed");
-        Add(parts, t.LookAlike, "ebtables/ulogd lines");
-        Add(parts, t.Blobs, "journal blobs (journalctl -a shows them)");
-        Add(parts, t.OverlongLines, "over-long lines");
-        Add(parts, t.BinaryLines, "binary lines (NUL bytes)");
+        var parts = NotCounted(t, otherPrefixMailAnalysed).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Lines:N0} {p.What}")).ToList();
         if (t.CappedRepeatNotices > 0)
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{t.CappedRepeatCopies:N0} copies claimed by {t.CappedRepeatNotices:N0} repeat notice{(t.CappedRepeatNotices == 1 ? "" : "s")} beyond what {(t.CappedRepeatNotices == 1 ? "its" : "their")} interval allows"));
         }
 
         return parts.Count == 0 ? "" : "; not counted: " + string.Join(", ", parts);
+    }
 
-        static void Add(List<string> parts, long n, string what)
-        {
-            if (n > 0)
-            {
-                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{n:N0} {what}"));
-            }
-        }
+    /// <summary>The lines read but not counted as entries, each non-zero kind with what it is (the report's "Not counted" line, the live view's sum).</summary>
+    public static IEnumerable<(long Lines, string What)> NotCounted(ScanTotals t, bool otherPrefixMailAnalysed = false)
+    {
+        (long, string)[] all =
+        [
+            (t.Forged, "forged records (not written by the kernel)"),
+            (t.Duplicates, "duplicates of lines in another input"),
+            (t.Excluded, "entries outside --port/--since/--until"),
+            (otherPrefixMailAnalysed ? 0 : t.OtherPrefixMail, "outgoing mail connections under other prefixes (--all counts them)"),
+            (t.OtherPrefix - t.OtherPrefixMail, "other netfilter entries"),
+            (t.Malformed, "malformed"),
+            (t.LookAlike, "ebtables/ulogd lines"),
+            (t.Blobs, "journal blobs (journalctl -a shows them)"),
+            (t.OverlongLines, "over-long lines"),
+            (t.BinaryLines, "binary lines (NUL bytes)"),
+        ];
+        return all.Where(p => p.Item1 > 0);
     }
 
     public static string PortName(int port) => s_services.TryGetValue(port, out string? name) ? $"{port} {name}" : port.ToString(CultureInfo.InvariantCulture);

@@ -23,7 +23,7 @@ internal static class Scan
         w.WriteLine(string.Create(ci, $"{time}  uid={uid,-6} {e.Src} -> {dst}:{e.Dpt}  rule={e.RulePort}{copies}"));
     }
 
-    public static async Task<int> RunAsync(ScanSettings settings, TextWriter stderr, CancellationToken ct)
+    public static async Task<int> RunAsync(ScanSettings settings, TextWriter stderr, CancellationToken ct, CancellationToken stop)
     {
         Stream stdout = new OutputStream(StandardStream(1, FileAccess.Write));
         var outWriter = new TerminalWriter(new StreamWriter(stdout, Report.Utf8, 1 << 16));
@@ -51,11 +51,14 @@ internal static class Scan
 
         IReadOnlyList<MailInput> inputs = settings.Machine is { Files.Count: 0 } journal
             ? [MailInput.Stream("journal", journal.OpenJournal())]
-            : settings.Follow ? [.. settings.Inputs.Select(name => MailInput.Follow(name))]
+            : settings.Follow ? [.. settings.Inputs.Select(name => MailInput.Follow(name, settings.State, stop))]
+            : settings.State is { } state ? [.. (settings.Machine is { } machine ? [machine.Files[0]] : settings.Inputs).Select(name => MailInput.Resume(name, state))] // the rotated files are the resume's to find
             : [.. (settings.Machine?.Files ?? settings.Inputs).Select(name => name == "-" ? MailInput.StandardInput() : MailInput.File(name))];
         try
         {
-            MailScanReport report = await MailScan.ScanAsync(inputs, options, ct).ConfigureAwait(false);
+            MailScanReport report = LiveView.Wanted(settings)
+                ? await LiveView.RunAsync(stdout, LiveView.Source(settings), verdictOptions, onSnapshot => MailScan.ScanAsync(inputs, options with { OnSnapshot = onSnapshot }, ct)).ConfigureAwait(false)
+                : await MailScan.ScanAsync(inputs, options, ct).ConfigureAwait(false);
             foreach (MailInputResult input in report.Inputs)
             {
                 if (input.Error is null || (input.Error is IOException io && IsBrokenPipe(io)))
@@ -68,6 +71,11 @@ internal static class Scan
                     : input.Error is CompressedDataException damaged
                         ? $"mgscan: {input.Name}: {damaged.Message}; {(report.Inputs.Count == 1 ? string.Create(CultureInfo.InvariantCulture, $"the {report.Totals.Entries:N0} entries") : "the entries")} in them are counted"
                         : $"mgscan: {input.Name}: {input.Error.Message} (the entries read before are counted)");
+            }
+
+            foreach (ResumeResult lost in settings.State?.Results.Where(r => r.Kind == ResumeKind.NotFound) ?? [])
+            {
+                stderr.WriteLine($"mgscan: {lost.Path}: the place the last run stopped at is in no file here any more (rotated away and deleted, or the file was rewritten): read from its start; lines written in between are missing from this report");
             }
 
             if (report.Inputs.Any(i => !i.Opened))
@@ -92,8 +100,16 @@ internal static class Scan
                 TrafficStats stats = verdict.Stats; // the selection's, or other rules' mail traffic when the selection logged none
                 bool otherPrefixes = !ReferenceEquals(stats, report.Stats);
                 analysed = stats.All.Count;
+                // Resumed where earlier runs stopped (which found the log): no LOG line in a few minutes' lines is no diagnosis.
+                bool quietSinceLastRun = noLogLines && settings.State is { } resumed && resumed.Results is { Count: > 0 } results
+                    && results.All(r => r.Kind is ResumeKind.Continued or ResumeKind.AfterRotation);
+                noLogLines &= !quietSinceLastRun;
                 switch (settings.Format)
                 {
+                    case "table" when quietSinceLastRun:
+                        outWriter.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"Nothing logged since the last run: {totals.Lines:N0} new line{(totals.Lines == 1 ? "" : "s")}, no netfilter LOG line among them (state: {settings.StateFile})."));
+                        break;
                     case "json" when settings.Interval is not null:
                         await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                         JsonLine(stdout, report, verdict, settings.Top); // the last line: the final report
@@ -108,7 +124,8 @@ internal static class Scan
                     default:
                         if (settings.Machine is { } m)
                         {
-                            outWriter.WriteLine(m.Files.Count > 0
+                            outWriter.WriteLine(m.Files.Count > 0 && settings.State is not null ? $"Read what is new in this machine's kernel log since the last run: {m.Files[0]}."
+                                : m.Files.Count > 0
                                 ? string.Create(CultureInfo.InvariantCulture, $"Read this machine's kernel log: {m.Files[0]}{(m.Files.Count > 1 ? $" and {m.Files.Count - 1} rotated file{(m.Files.Count == 2 ? "" : "s")}" : "")}.")
                                 : "Read this machine's kernel log from the journal (journalctl _TRANSPORT=kernel -o json: every boot it keeps).");
                         }
@@ -136,11 +153,31 @@ internal static class Scan
             }
 
             await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            if (settings.State is { } read && !SaveState(read, settings.StateFile!, stderr))
+            {
+                return Program.ExitCode.Error;
+            }
+
             return failed ? Program.ExitCode.Error : noLogLines ? Program.ExitCode.NoLogLines : analysed > 0 ? Program.ExitCode.Found : Program.ExitCode.NoneFound;
         }
         catch (IOException e) when (IsBrokenPipe(e))
         {
             return Program.ExitCode.Found; // mgscan … | head: a closed pipe ends quietly
+        }
+    }
+
+    /// <summary>Stores how far each input was read, once the report is out (a report that could not be written moves nothing).</summary>
+    private static bool SaveState(ReadState state, string file, TextWriter stderr)
+    {
+        try
+        {
+            state.Save(file);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"mgscan: --state: {file}: {e.Message} (the next run reads these lines again)");
+            return false;
         }
     }
 

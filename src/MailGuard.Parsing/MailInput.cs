@@ -48,16 +48,52 @@ public sealed class MailInput
     /// <summary>
     /// A log file followed as <c>tail -F</c> does: what is there, then what is appended, across logrotate's rename-and-create
     /// and <c>copytruncate</c>, without losing or counting a line twice; the scan ends only on its cancellation token. Read
-    /// as a stream (year-less stamps take the scan's start as their reference).
+    /// as a stream (year-less stamps take the scan's start as their reference). Only whole lines are read: an unfinished
+    /// last line waits for its end.
     /// </summary>
     /// <param name="path">The file; it must exist when the scan starts.</param>
     /// <param name="poll">How often to look for new lines when nothing is new; null: every 250 ms.</param>
     /// <returns>The input.</returns>
-    public static MailInput Follow(string path, TimeSpan? poll = null)
+    public static MailInput Follow(string path, TimeSpan? poll = null) => Follow(path, null, default, poll);
+
+    /// <summary>
+    /// A log file followed as <see cref="Follow(string, TimeSpan?)"/> does, from where <paramref name="state"/> says the last
+    /// run stopped (as <see cref="Resume"/> begins), until <paramref name="stop"/> fires: then what is already written is
+    /// read, the input ends, the scan completes and the position is stored in the state (save it after the scan). The
+    /// scan's own cancellation token still stops at once, and then stores nothing.
+    /// </summary>
+    /// <param name="path">The file; it must exist when the scan starts.</param>
+    /// <param name="state">Where each file was read up to; null: read from the start, store nothing.</param>
+    /// <param name="stop">Ends the follow cleanly (a signal, a service stopping).</param>
+    /// <param name="poll">How often to look for new lines when nothing is new; null: every 250 ms.</param>
+    /// <returns>The input.</returns>
+    public static MailInput Follow(string path, ReadState? state, CancellationToken stop, TimeSpan? poll = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         TimeSpan every = poll ?? TimeSpan.FromMilliseconds(250);
-        return every > TimeSpan.Zero ? new MailInput(path, null, () => new FollowStream(path, every), null) : throw new ArgumentOutOfRangeException(nameof(poll), "The poll interval must be positive.");
+        return every > TimeSpan.Zero
+            ? new MailInput(path, null, () => new TrackedFile(path, follow: true, every, state, stop), null)
+            : throw new ArgumentOutOfRangeException(nameof(poll), "The poll interval must be positive.");
+    }
+
+    /// <summary>
+    /// The lines of a log file written since the last run that used <paramref name="state"/>: from where that run stopped,
+    /// to the last whole line the file has when the scan opens it (an unfinished line is left for the next run). When the
+    /// file was rotated since, the rest of the old one — found among the rotated files beside it by its content, compressed
+    /// or not — and every file rotated after it are read first (<see cref="ResumeKind.AfterRotation"/>); when the place is
+    /// in no file any more, the file is read from its start and <see cref="ReadState.Results"/> says lines may be missing
+    /// (<see cref="ResumeKind.NotFound"/>). Once read to its end, the new position is stored in the state: save it after the scan.
+    /// Year-less stamps take the file's modification time as their reference.
+    /// </summary>
+    /// <param name="path">The file (the current one: <c>/var/log/kern.log</c>).</param>
+    /// <param name="state">Where each file was read up to (<see cref="ReadState.Load"/>).</param>
+    /// <returns>The input.</returns>
+    public static MailInput Resume(string path, ReadState state)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(state);
+        DateTimeOffset? written = System.IO.File.Exists(path) ? System.IO.File.GetLastWriteTimeUtc(path) : null;
+        return new MailInput(path, null, () => new TrackedFile(path, follow: false, TimeSpan.Zero, state, default), written);
     }
 
     /// <summary>

@@ -84,6 +84,22 @@ public static class MailScan
                 opened.Clear();
                 (stats, totals) = await Task.Run(() => InParallel(file, options, stats.Options, cancellationToken), CancellationToken.None).ConfigureAwait(false);
             }
+            else if (opened.Count == inputs.Count && options.OnEntry is null && options.OnSnapshot is null && options.Waiting is null && Cores(options) >= 2
+                && inputs.All(static i => i.Path is not null) && RotationChain.Plan([.. inputs.Select(static i => i.Path!)], options) is { } chain)
+            {
+                // One log cut by logrotate: its files one after the other are the log as written; read as one stream on every core.
+                var ordered = chain.Oldest.Select(link => opened[link.Input].Input).ToList();
+                var text = new ConcatStream(ordered);
+                Exception? error;
+                (totals, error) = await StreamBlocks.ScanParallelAsync(text, options.Scanner(chain.Reference), stats, Cores(options), cancellationToken).ConfigureAwait(false);
+                totals.Bytes -= text.AddedLineEnds;
+                foreach (RotationChain.Link link in chain.Oldest)
+                {
+                    totals.FormatMask |= link.Format >= 0 ? 1UL << link.Format : 0; // each file's first line, as the merge notes it
+                }
+
+                ordered[^1].Error ??= error;
+            }
             else if (opened.Count == 1 && options.OnEntry is null && options.OnSnapshot is null && options.Waiting is null)
             {
                 // One input that is not cut in advance (a pipe, standard input, compressed text, a small file): read in

@@ -388,6 +388,112 @@ public class InputTests
         Assert.Equal(55, final.GetProperty("totals").GetProperty("entries").GetInt64());
     }
 
+    [Fact]
+    public void Mgscan_State_ReadsOnlyWhatIsNew_AcrossARenameRotation_AndSaysWhenThePlaceIsLost()
+    {
+        using var dir = new TempDir();
+        int half = KernLog.AsSpan(0, KernLog.Length / 2).LastIndexOf((byte)'\n') + 1;
+        string log = dir.Write("kern.log", KernLog[..half]);
+        string state = Path.Combine(dir.Path, "state.json");
+        long Entries(string json) => JsonDocument.Parse(json).RootElement.GetProperty("totals").GetProperty("entries").GetInt64();
+
+        (int code, string first, string err) = MgscanTests.Run(null, "--state", state, "--format", "json", log);
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        long before = Entries(first);
+
+        // the rest is written, then the file is rotated as logrotate's "create" does, and more is written to the new one
+        File.AppendAllBytes(log, KernLog[half..]);
+        File.Move(log, log + ".1");
+        File.WriteAllBytes(log, [.. KernLog[half..], .. KernLog[..half]]); // another file: it begins otherwise
+        (code, string second, err) = MgscanTests.Run(null, "--state", state, "--format", "json", log);
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        Assert.Equal(55 - before + 55, Entries(second)); // the rest of kern.log.1, then all of the new kern.log
+
+        (code, string third, _) = MgscanTests.Run(null, "--state", state, "--format", "json", log);
+        Assert.Equal(1, code); // nothing new: none found, not the diagnosis of a log without LOG lines (3)
+        Assert.Equal(0, Entries(third));
+        File.AppendAllText(log, "Nov 23 03:00:00 vps kernel: [99999.000000] eth0: link up\n");
+        (code, third, _) = MgscanTests.Run(null, "--state", state, log);
+        Assert.Equal(1, code);
+        Assert.Equal($"Nothing logged since the last run: 1 new line, no netfilter LOG line among them (state: {state}).\n", third);
+
+        // the file the last run read is gone and nothing rotated holds its rest: read from the start, and said
+        File.Delete(log + ".1");
+        File.Delete(log);
+        File.WriteAllBytes(log, KernLog[half..]);
+        (code, string fourth, err) = MgscanTests.Run(null, "--state", state, "--format", "json", log);
+        Assert.Equal(0, code);
+        Assert.Equal(55 - before, Entries(fourth));
+        Assert.Contains("kern.log: the place the last run stopped at is in no file here any more", err, StringComparison.Ordinal);
+        Assert.Contains("lines written in between are missing from this report", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mgscan_FollowWithState_StoresThePlaceOnSigterm_AndTheNextRunReadsOnFromThere()
+    {
+        using var dir = new TempDir();
+        string log = dir.Write("kern.log", KernLog);
+        string state = Path.Combine(dir.Path, "state.json");
+        using Process p = Start("--follow", "--state", state, log, "--format", "json", "--interval", "1s");
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        long entries = 0;
+        for (int i = 0; i < 30 && entries != 55; i++)
+        {
+            string? line = await p.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.NotNull(line);
+            entries = JsonDocument.Parse(line).RootElement.GetProperty("totals").GetProperty("entries").GetInt64();
+        }
+
+        Assert.Equal(55, entries);
+        await Signal(p, "TERM");
+        await p.StandardOutput.ReadToEndAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.True(p.WaitForExit(30_000), "mgscan --follow did not stop on SIGTERM");
+        Assert.Equal(0, p.ExitCode);
+        Assert.True(File.Exists(state));
+
+        File.AppendAllBytes(log, KernLog); // written while nothing follows
+        (int code, string next, string err) = MgscanTests.Run(null, "--state", state, "--format", "json", log);
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        Assert.Equal(55, JsonDocument.Parse(next).RootElement.GetProperty("totals").GetProperty("entries").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("-")]
+    [InlineData(null)]
+    public void Mgscan_State_OnAStream_IsRefused(string? file)
+    {
+        using var dir = new TempDir();
+        string state = Path.Combine(dir.Path, "state.json");
+        (int code, string stdout, string err) = file is null ? MgscanTests.Run("", "--state", state) : MgscanTests.Run("", "--state", state, file);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("mgscan: --state: name the log files (a stream has no place to resume from; the journal keeps its own: journalctl -k --cursor-file=FILE | mgscan)\n", err);
+        Assert.False(File.Exists(state));
+    }
+
+    [Fact]
+    public void Mgscan_State_ADamagedOrUnwritableStateFile_IsExit2_AndMovesNothing()
+    {
+        using var dir = new TempDir();
+        string log = dir.Write("kern.log", KernLog);
+        string state = dir.Write("state.json", "{\"schema\":\"mailguard.state/1\",\"files\":[{\"path\":1}]}"u8.ToArray());
+        (int code, string stdout, string err) = MgscanTests.Run(null, "--state", state, log);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith($"mgscan: --state: {state}: not a valid mgscan state file", err, StringComparison.Ordinal);
+        Assert.EndsWith("(delete it to read every file from its start)\n", err, StringComparison.Ordinal);
+
+        string nowhere = Path.Combine(dir.Path, "no-such-dir", "state.json");
+        (code, stdout, err) = MgscanTests.Run(null, "--state", nowhere, "--format", "json", log);
+        Assert.Equal(2, code); // the report is out, but the next run would read it again: said, and not a success
+        Assert.Contains("\"entries\": 55", stdout, StringComparison.Ordinal);
+        Assert.StartsWith($"mgscan: --state: {nowhere}: ", err, StringComparison.Ordinal);
+        Assert.EndsWith("(the next run reads these lines again)\n", err, StringComparison.Ordinal);
+    }
+
     private static async Task Signal(Process p, string signal)
     {
         using Process kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

@@ -102,7 +102,7 @@ public class RulesEndToEndTests(ITestOutputHelper output)
         using Process p = Process.Start(psi)!;
         p.StandardInput.Close();
         Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
-        bool done = p.WaitForExit(120_000);
+        bool done = p.WaitForExit(240_000); // firewalld alone may take 45 s to start on a loaded machine
         if (!done)
         {
             p.Kill(entireProcessTree: true); // SIGKILL: no trap runs

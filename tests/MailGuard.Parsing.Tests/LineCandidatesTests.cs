@@ -55,4 +55,26 @@ public class LineCandidatesTests
     {
         Assert.Equal(expected, LineCandidates.IndexOf(System.Text.Encoding.ASCII.GetBytes(line)));
     }
+
+    [Fact]
+    public void TheMergesPerLineRule_AndTheBlockLoopsSearch_PassOverTheSameLines()
+    {
+        // The merge (LogScanner.Pump → PassOther) asks per line: CannotBeEntry and no NUL; the block loop (LogScanner.Scan)
+        // asks: no candidate in the line and no special start. One rule, two forms: they must agree on every line.
+        var rng = new Random(12);
+        string[] words = ["IN=", "IN", "repeated", "blob data]", "\0", "{", "-", " ", "\t", "\u001e", "data:", "Nov 23 02:14:07 vps kernel: "];
+        for (int round = 0; round < 5000; round++)
+        {
+            var line = new System.Text.StringBuilder();
+            for (int k = rng.Next(0, 5); k > 0; k--)
+            {
+                line.Append(rng.Next(3) == 0 ? "abc IN " : words[rng.Next(words.Length)]);
+            }
+
+            byte[] data = System.Text.Encoding.ASCII.GetBytes(line.ToString());
+            bool merge = LogLineParser.CannotBeEntry(data) && !data.AsSpan().Contains((byte)0);
+            bool blocks = LineCandidates.IndexOf(data) < 0 && !LogLineParser.HasSpecialStart(data);
+            Assert.True(merge == blocks, $"'{line}': merge {merge}, blocks {blocks}");
+        }
+    }
 }

@@ -282,6 +282,97 @@ public class MailScanTests
         Assert.Equal(4, blocks.All.Attempts);
     }
 
+    /// <summary>incident-webshell.log cut as logrotate cuts it: the oldest third compressed, the middle one ending without a line end.</summary>
+    private static string[] RotatedSet(string dir, bool damaged = false)
+    {
+        byte[] all = File.ReadAllBytes(Sample("incident-webshell.log"));
+        int a = all.AsSpan(0, all.Length / 3).LastIndexOf((byte)'\n') + 1;
+        int b = all.AsSpan(0, 2 * all.Length / 3).LastIndexOf((byte)'\n') + 1;
+        string log = Path.Combine(dir, "kern.log");
+        using (var gz = new GZipStream(File.Create(log + ".2.gz"), CompressionLevel.Fastest))
+        {
+            gz.Write(all.AsSpan(0, a));
+        }
+
+        if (damaged)
+        {
+            byte[] gzip = File.ReadAllBytes(log + ".2.gz");
+            File.WriteAllBytes(log + ".2.gz", gzip[..(gzip.Length / 2)]); // a copy that stopped
+        }
+
+        File.WriteAllBytes(log + ".1", all[a..(b - 1)]); // no line end after its last line
+        File.WriteAllBytes(log, all[b..]);
+        return [log, log + ".1", log + ".2.gz"];
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RotatedSet_ReadAsOneStreamOnEveryCore_GivesEveryFigureOfTheMerge(bool damaged)
+    {
+        string dir = Directory.CreateTempSubdirectory("mailguard-chain-").FullName;
+        try
+        {
+            string[] set = RotatedSet(dir, damaged);
+            Assert.NotNull(RotationChain.Plan(set, Utc)); // taken: one log cut by logrotate
+            MailScanReport merged = await MailScan.FilesAsync(set, Utc with { Parallelism = 1 }, Token); // one core: the merge
+            MailScanReport chain = await MailScan.FilesAsync(set, Utc with { Parallelism = 2 }, Token);
+            Assert.Equal(Fingerprint(merged), Fingerprint(chain));
+            Assert.Equal(merged.Totals.Formats, chain.Totals.Formats);
+            Assert.Equal(merged.Inputs.Select(i => i.Error?.GetType()), chain.Inputs.Select(i => i.Error?.GetType()));
+            Assert.Equal(damaged, chain.Inputs[2].Error is CompressedDataException);
+            Assert.True(chain.Totals.Entries > (damaged ? 3000 : 6000));
+
+            MailScanReport whole = await MailScan.FilesAsync([Sample("incident-webshell.log")], Utc, Token);
+            if (!damaged)
+            {
+                Assert.Equal(whole.Totals.Entries, chain.Totals.Entries);
+                Assert.Equal(whole.All.Attempts, chain.All.Attempts);
+                Assert.Equal(whole.Totals.Bytes - 1, chain.Totals.Bytes); // the line end cut off kern.log.1 is not made up
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void RotatedSet_IsMerged_WhenItIsNotOneLogCutInTime()
+    {
+        string dir = Directory.CreateTempSubdirectory("mailguard-chain-").FullName;
+        try
+        {
+            string[] set = RotatedSet(dir);
+            string log = set[0];
+
+            // two logs that hold the same lines (Debian's kern.log and syslog): merged, duplicates counted once
+            File.Copy(log, Path.Combine(dir, "syslog"));
+            Assert.Null(RotationChain.Plan([log, Path.Combine(dir, "syslog")], Utc));
+
+            // names and times disagree: kern.log.1 holds older lines than kern.log.2.gz
+            File.Move(log + ".1", log + ".3");
+            Assert.Null(RotationChain.Plan([log, log + ".3", log + ".2.gz"], Utc));
+            Assert.NotNull(RotationChain.Plan([log, log + ".2.gz"], Utc));
+
+            // year-less stamps whose year depends on each file's own time: the oldest line a year before the newest file
+            var noReference = new MailScanOptions { TimeZone = TimeZoneInfo.Utc };
+            File.SetLastWriteTimeUtc(log + ".2.gz", new DateTime(2026, 11, 23, 3, 0, 0, DateTimeKind.Utc));
+            File.SetLastWriteTimeUtc(log, new DateTime(2026, 11, 24, 0, 0, 0, DateTimeKind.Utc));
+            Assert.NotNull(RotationChain.Plan([log, log + ".2.gz"], noReference));
+            File.SetLastWriteTimeUtc(log, new DateTime(2027, 11, 24, 0, 0, 0, DateTimeKind.Utc));
+            Assert.Null(RotationChain.Plan([log, log + ".2.gz"], noReference));
+
+            // a file that opens with a repeat notice: read alone it ties to nothing, after the file before it would tie to its last line
+            File.WriteAllText(log + ".1", "Nov 23 02:10:00 vps kernel: last message repeated 3 times\n");
+            Assert.Null(RotationChain.Plan([log, log + ".1", log + ".2.gz"], Utc));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Follow_AcrossRealLogrotate_CreateAndCopytruncate_CountsEveryLineOnce()
     {

@@ -32,7 +32,7 @@ public partial class ReadmeProgramTests
     {
         string section = LibrarySection();
         MatchCollection blocks = CSharpBlock().Matches(section);
-        Assert.Equal(3, blocks.Count); // the short program, the options, one line at a time
+        Assert.Equal(4, blocks.Count); // the short program, the options, resuming, one line at a time
         string expected = TextBlock().Match(section).Groups[1].Value;
 
         string dir = Directory.CreateTempSubdirectory("mailguard-readme-").FullName;
@@ -69,12 +69,24 @@ public partial class ReadmeProgramTests
                     }
                 }
                 """);
+            File.WriteAllText(Path.Combine(dir, "Resume.cs"), $$"""
+                using MailGuard.Parsing;
+
+                internal static class ResumeExample
+                {
+                    internal static async Task<MailScanReport> Run(MailScanOptions options, CancellationToken cancellationToken)
+                    {
+                {{blocks[2].Groups[1].Value}}
+                        return since;
+                    }
+                }
+                """);
             File.WriteAllText(Path.Combine(dir, "OneLine.cs"), $$"""
                 internal static class OneLineExample
                 {
                     internal static void Run()
                     {
-                {{blocks[2].Groups[1].Value.Replace("using MailGuard.Parsing;", "", StringComparison.Ordinal)}}
+                {{blocks[3].Groups[1].Value.Replace("using MailGuard.Parsing;", "", StringComparison.Ordinal)}}
                     }
                 }
                 """.Replace("internal static class OneLineExample", "using MailGuard.Parsing;\n\ninternal static class OneLineExample", StringComparison.Ordinal));

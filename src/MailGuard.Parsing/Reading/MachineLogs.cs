@@ -100,7 +100,8 @@ public sealed partial class MachineLogs
         return "this system has no kernel log file and no journal: pipe one in (dmesg | mgscan), or install rsyslog";
     }
 
-    private static IEnumerable<string> Rotated(string dir, string name)
+    /// <summary>The rotated copies of <paramref name="name"/> in <paramref name="dir"/>, the newest first.</summary>
+    internal static IEnumerable<string> Rotated(string dir, string name)
     {
         var rotated = new List<(string Path, long Order)>();
         foreach (string file in Directory.EnumerateFiles(dir, name + "*"))

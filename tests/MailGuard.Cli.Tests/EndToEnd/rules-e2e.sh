@@ -140,14 +140,14 @@ D=$!
 for _ in $(seq 1 100); do [ -S /run/dbus/system_bus_socket ] && break; sleep 0.05; done
 ip netns exec "$NS" firewalld --nofork --nopid >"$W/firewalld.log" 2>&1 &
 F=$!
-for _ in $(seq 1 300); do firewall-cmd --state >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 450); do firewall-cmd --state >/dev/null 2>&1 && break; sleep 0.1; done
 if bash -e "$W/firewalld.sh" >"$W/firewall-cmd.log" 2>&1; then touch "$W/fw-ready"; else touch "$W/fw-failed"; fi
 for _ in $(seq 1 600); do [ -e "$W/fw-done" ] && break; sleep 0.05; done
 kill $F; wait $F; kill $D; wait $D
 EOF
         unshare --mount --fork bash "$W/fwd.sh" "$W" "mge-fwd-$ID" </dev/null >"$W/fwd-ns.log" 2>&1 &
         FW_PID=$!
-        for _ in $(seq 1 400); do [[ -e $W/fw-ready || -e $W/fw-failed ]] && break; sleep 0.05; done
+        for _ in $(seq 1 1800); do [[ -e $W/fw-ready || -e $W/fw-failed ]] && break; sleep 0.05; done # past the 45 s firewalld may take to start on a loaded machine
         [[ -e $W/fw-ready ]] || { log "firewalld did not load the rules: $(cat "$W/firewall-cmd.log" "$W/firewalld.log" 2>/dev/null | tail -5)"; exit 1; }
         echo "firewalld" >> "$W/loaded.txt"
     fi
