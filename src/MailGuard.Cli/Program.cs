@@ -78,7 +78,7 @@ public static class Program
         };
         var maxKeys = new Option<int>("--max-keys")
         {
-            Description = "The most distinct keys (destinations, sources, users, names, minutes) counted exactly (from 64; default 20000): past it mgscan counts into bounded summaries and marks the figures that are estimates, so memory stays flat on a stream that never ends.",
+            Description = "The most distinct keys (destinations, sources, users, names, minutes) counted exactly (a whole number from 64): past it mgscan counts into bounded summaries and marks the figures that are estimates, so memory stays flat on a stream that never ends.",
             DefaultValueFactory = _ => TrafficStatsOptions.DefaultKeyBudget,
             CustomParser = r => Options.TryMaxKeys(r.Tokens[^1].Value, out int n, out string? error) ? n : Options.Fail(r, error, 0),
             HelpName = "N",
