@@ -2,6 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using MailGuard.LogGen;
 
+if (args.Length > 0 && args[0] == "flood")
+{
+    return Flood.Run(args[1..]);
+}
+
 Options? o = Options.Parse(args, out string? error, out bool help);
 if (help)
 {

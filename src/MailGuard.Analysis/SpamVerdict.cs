@@ -112,6 +112,18 @@ public sealed class Actor
         AttemptsOffClock = stat.Attempts - (rated?.Count ?? 0);
     }
 
+    /// <summary>True when <see cref="PeakMinute"/> comes from buckets wider than a minute (past the key budget): an upper bound.</summary>
+    public bool PeakIsUpperBound => Stat.AttemptTimeline?.On(RateClock)?.Resolution > TimeSpan.FromMinutes(1);
+
+    /// <summary>A peak from wide buckets is at most the busiest minute of all entries: the tighter of the two upper bounds.</summary>
+    internal void BoundPeak(Actor all)
+    {
+        if (PeakIsUpperBound && PeakMinute is { } mine && all.RateClock == RateClock && all.PeakMinute is { } overall && overall.Count < mine.Count)
+        {
+            PeakMinute = mine with { Count = overall.Count };
+        }
+    }
+
     /// <summary>What kind of sender this is.</summary>
     public ActorKind Kind { get; }
 
@@ -150,7 +162,7 @@ public sealed class Actor
     /// The minute with the most attempts (any port) on <see cref="RateClock"/> (on the uptime clock its start is
     /// <see cref="TimeBucket.SinceBoot"/>); null when no attempt had a time: the rate is unknown.
     /// </summary>
-    public TimeBucket? PeakMinute { get; }
+    public TimeBucket? PeakMinute { get; private set; }
 
     /// <summary>
     /// The clock the rate was measured on: the one whose busiest minute holds most of the actor's attempts
@@ -312,6 +324,11 @@ public sealed class SpamVerdict
         var all = new Actor(ActorKind.Source, "*", "all", stats.All, options.MailPorts, 0);
         long total = all.MailAttempts;
         List<Actor> actors = Candidates(stats, options, total);
+        foreach (Actor actor in actors)
+        {
+            actor.BoundPeak(all);
+        }
+
         Actor? culprit = actors.Count > 0 && actors[0].MailAttempts > 0 ? actors[0] : null;
         bool uidLogged = stats.Uids.Count > 0;
 

@@ -21,8 +21,37 @@ internal static class Text
         VerdictClass.ForgedLog when v.Forged[0].Evidence == ForgeryEvidence.ImpossibleDevice => "Forged kernel log lines: they name a network device no kernel can print",
         VerdictClass.ForgedLog => $"Forged kernel log lines, written by {Writer(v.Forged[0], o)}",
         _ when v.Culprit is { SuspiciousName: true } c => $"{(Quiet(c, o) ? "A low rate of" : "Little")} mail traffic from {c.Label}: check these lines first",
+        _ when v.Stats is { Estimated: true } s && s.Estimates.Bounded && MissedBelow(s.Estimates) > 0 =>
+            string.Create(s_ci, $"Nothing suspicious among the senders kept, but the figures are estimates: a sender with up to {MissedBelow(s.Estimates):N0} entries may be missing"),
         _ => v.MailAttempts == 0 ? "Nothing suspicious: no outgoing mail traffic was logged" : "Nothing suspicious",
     };
+
+    /// <summary>Past the key budget: the most entries an actor (source, UID, service, interface) that is not listed can have had.</summary>
+    private static long MissedBelow(StatsEstimates e) => Math.Max(Math.Max(e.SourcesMaxError, e.UidsMaxError), Math.Max(e.ServicesMaxError, e.InterfacesMaxError));
+
+    /// <summary>What is estimated, said in the summary: never an all-clear on figures that may hide a sender.</summary>
+    private static void Estimates(StringBuilder sb, StatsEstimates e)
+    {
+        if (e.Bounded)
+        {
+            sb.Append(s_ci, $" The log holds more distinct keys than mgscan counts exactly ({e.KeyBudget:N0}, --max-keys), so these figures are estimates:");
+            sb.Append(s_ci, $" a count marked ~ may be over by its error bound, the numbers of servers are within ±{e.DistinctRelativeError * 100:0.0}% (one standard error)");
+            long missed = MissedBelow(e);
+            sb.Append(missed > 0
+                ? string.Create(s_ci, $", and a sender with up to {missed:N0} entries may not be listed at all.")
+                : ", and every sender is listed.");
+        }
+
+        if (e.AttemptsMaxError > 0)
+        {
+            sb.Append(s_ci, $" Attempts may be over by up to {e.AttemptsMaxError:N0} (more flows were live at once than are kept).");
+        }
+
+        if (e.TimelineResolution > TimeSpan.FromMinutes(1))
+        {
+            sb.Append(s_ci, $" Rates come from {e.TimelineResolution.TotalMinutes:N0}-minute buckets: the rate per minute is an upper bound.");
+        }
+    }
 
     public static string Summary(SpamVerdict v, VerdictOptions o)
     {
@@ -70,6 +99,11 @@ internal static class Text
         if (v.Forged.Count > 0)
         {
             Forgery(sb, v, o);
+        }
+
+        if (v.Stats is { Estimated: true } stats)
+        {
+            Estimates(sb, stats.Estimates);
         }
 
 
@@ -239,7 +273,7 @@ internal static class Text
             return ", at a rate the log cannot tell (its lines carry no time)";
         }
 
-        string rate = string.Create(s_ci, $", up to {peak.Count:N0} a minute");
+        string rate = string.Create(s_ci, $", up to {peak.Count:N0} a minute{(a.PeakIsUpperBound ? " (an upper bound: the figures are estimates)" : "")}");
         return a.AttemptsOffClock == 0 ? rate
             : rate + string.Create(s_ci, $" ({a.AttemptsOffClock:N0} more attempt{(a.AttemptsOffClock == 1 ? "" : "s")} without a {(a.RateClock == ClockKind.Uptime ? "time since boot" : "wall-clock time")} not counted in that)");
     }

@@ -232,9 +232,9 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
     {
         (string Name, int Width, Func<Actor, string> Value)[] columns =
         [
-            ("attempts", 8, a => a.MailAttempts.ToString("N0", s_ci)),
+            ("attempts", 8, a => Report.Approx(a.Stat.CountError > 0) + a.MailAttempts.ToString("N0", s_ci)),
             ("share", 5, a => string.Create(s_ci, $"{a.Share * 100:0}%")),
-            ("dests", 6, a => a.Stat.DistinctDestinations.ToString("N0", s_ci)),
+            ("dests", 6, a => Report.Approx(a.Stat.DistinctDestinationsEstimated) + a.Stat.DistinctDestinations.ToString("N0", s_ci)),
             ("25", 6, a => a.AttemptsTo(25).ToString("N0", s_ci)),
             ("465", 5, a => a.AttemptsTo(465).ToString("N0", s_ci)),
             ("587", 6, a => a.AttemptsTo(587).ToString("N0", s_ci)),
@@ -288,7 +288,8 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
         {
             double share = total == 0 ? 0 : 100.0 * stat.Count / total;
             string when = stat.Last?.ToString("HH:mm:ss", s_ci) ?? (stat.LastUptime is { } up ? BootTime.Format(up) : "-");
-            lines.Add(new Line().Add(string.Create(s_ci, $"  {TerminalText.Fit(address.ToString(), key).PadRight(key)} {stat.Count,10:N0} {share,5:0.0}%{(last ? $" {when,-9}" : "")}")));
+            string count = Report.Approx(stat.CountError > 0) + stat.Count.ToString("N0", s_ci);
+            lines.Add(new Line().Add(string.Create(s_ci, $"  {TerminalText.Fit(address.ToString(), key).PadRight(key)} {count,10} {share,5:0.0}%{(last ? $" {when,-9}" : "")}")));
         }
 
         return lines;

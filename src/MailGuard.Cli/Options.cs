@@ -23,6 +23,9 @@ internal sealed record ScanSettings
 
     public int Top { get; init; } = 10;
 
+    /// <summary>--max-keys: the key budget (distinct keys counted exactly per table).</summary>
+    public int MaxKeys { get; init; } = MailGuard.Parsing.TrafficStatsOptions.DefaultKeyBudget;
+
     public bool List { get; init; }
 
     /// <summary>--interval: a report of what was read so far this often (one JSON document per line), the final report last.</summary>
@@ -95,6 +98,7 @@ internal static class Options
     private static readonly Dictionary<string, string> s_accepts = new()
     {
         ["--top"] = "a whole number from 1 to 2147483647",
+        ["--max-keys"] = "a whole number from 64 to 2147483647",
         ["--format"] = "table, json, csv or ndjson",
         ["--prefix"] = "a pattern ('*' any text, '?' one character, '#' the rule's port)",
         ["--all"] = "no value",
@@ -199,6 +203,13 @@ internal static class Options
 
         error = $"--interval: '{text}' is not {Accepts("--interval")}";
         return false;
+    }
+
+    /// <summary>--max-keys: a whole number from 64 to <see cref="int.MaxValue"/>.</summary>
+    public static bool TryMaxKeys(string text, out int keys, [NotNullWhen(false)] out string? error)
+    {
+        error = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out keys) && keys >= 64 ? null : $"--max-keys: '{text}' is not {Accepts("--max-keys")}";
+        return error is null;
     }
 
     /// <summary>--top: a whole number from 1 to <see cref="int.MaxValue"/>.</summary>

@@ -76,6 +76,13 @@ public static class Program
             DefaultValueFactory = _ => 10,
             CustomParser = r => Options.TryTop(r.Tokens[^1].Value, out int n, out string? error) ? n : Options.Fail(r, error, 0),
         };
+        var maxKeys = new Option<int>("--max-keys")
+        {
+            Description = "The most distinct keys (destinations, sources, users, names, minutes) counted exactly (a whole number from 64): past it mgscan counts into bounded summaries and marks the figures that are estimates, so memory stays flat on a stream that never ends.",
+            DefaultValueFactory = _ => TrafficStatsOptions.DefaultKeyBudget,
+            CustomParser = r => Options.TryMaxKeys(r.Tokens[^1].Value, out int n, out string? error) ? n : Options.Fail(r, error, 0),
+            HelpName = "N",
+        };
         var format = new Option<string>("--format", "-f")
         {
             Description = "Output: table (for the terminal), json (stable schema mailguard.report/1, see docs/report-json.md), csv, or ndjson (one JSON object per entry as it is read, Elastic Common Schema names, for log shippers: docs/entries-ndjson.md).",
@@ -160,6 +167,7 @@ public static class Program
         {
             files,
             top,
+            maxKeys,
             format,
             prefix,
             all,
@@ -247,6 +255,7 @@ public static class Program
                     : PrefixFilter.TcpOut,
                 Format = result.GetValue(format)!,
                 Top = result.GetValue(top),
+                MaxKeys = result.GetValue(maxKeys),
                 List = result.GetValue(list),
                 Interval = every,
                 Follow = result.GetValue(follow),

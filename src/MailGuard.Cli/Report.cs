@@ -89,6 +89,45 @@ internal static class Report
             w.WriteLine();
             w.WriteLine(skipped[2..].Replace("not counted", "Not counted", StringComparison.Ordinal));
         }
+
+        if (s.Estimated)
+        {
+            w.WriteLine();
+            foreach (string line in EstimateLines(s.Estimates))
+            {
+                w.WriteLine(line);
+            }
+        }
+    }
+
+    /// <summary>What the '~' marks mean and the bounds, one sentence a line (only when some figure is an estimate).</summary>
+    public static IEnumerable<string> EstimateLines(StatsEstimates e)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (e.Bounded)
+        {
+            yield return string.Create(ci, $"Estimates (~): more than {e.KeyBudget:N0} distinct keys (--max-keys): bounded summaries");
+            yield return "  a count marked ~ is at most its error bound over the true count (Space-Saving)";
+            yield return string.Create(ci, $"  not listed: a destination had at most {e.DestinationsMaxError:N0} entries, a source {e.SourcesMaxError:N0},");
+            yield return string.Create(ci, $"  a UID {e.UidsMaxError:N0}, a port {e.PortsMaxError:N0}, a prefix {e.PrefixesMaxError:N0}");
+            yield return string.Create(ci, $"  distinct destinations (HyperLogLog): ±{e.AllDistinctRelativeError * 100:0.0}% all, ±{e.DistinctRelativeError * 100:0.0}% a key (1 s.e.)");
+        }
+
+        if (e.NamesDropped > 0)
+        {
+            yield return string.Create(ci, $"  names past the budget are counted under one name ({e.NamesDropped:N0} times)");
+        }
+
+        if (e.AttemptsMaxError > 0)
+        {
+            yield return string.Create(ci, $"Attempts may be over by at most {e.AttemptsMaxError:N0}: more flows were live at once");
+            yield return string.Create(ci, $"than {4L * e.KeyBudget:N0} (a retransmission of a forgotten flow counts again)");
+        }
+
+        if (e.TimelineResolution > TimeSpan.FromMinutes(1))
+        {
+            yield return string.Create(ci, $"The timeline is kept in {e.TimelineResolution.TotalMinutes:N0}-minute buckets: the busiest minute is a bound");
+        }
     }
 
     /// <summary>
@@ -103,15 +142,17 @@ internal static class Report
         long dests = s.All.DistinctDestinations;
         if (clock == ClockKind.WallClock && s.All.First is { } first && s.All.Last is { } last)
         {
-            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {dests:N0} different destinations"));
+            w.WriteLine(string.Create(ci, $"from {first:yyyy-MM-dd HH:mm:ss} to {last:yyyy-MM-dd HH:mm:ss}, {Approx(s.All.DistinctDestinationsEstimated)}{dests:N0} different destinations"));
             if (timeline.PeakMinute is { } peak)
             {
-                w.WriteLine(string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
+                w.WriteLine(timeline.Resolution > TimeSpan.FromMinutes(1)
+                    ? string.Create(ci, $"busiest minute: at most {peak.Count:N0} entries, in the {timeline.Resolution.TotalMinutes:N0} minutes from {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm}")
+                    : string.Create(ci, $"busiest minute: {peak.Start.ToOffset(first.Offset):yyyy-MM-dd HH:mm} with {peak.Count:N0} entries"));
             }
         }
         else if (clock == ClockKind.Uptime && s.All.FirstUptime is { } up0 && s.All.LastUptime is { } up1)
         {
-            w.WriteLine(string.Create(ci, $"from {BootTime.Format(up0, seconds: true)} to {BootTime.Format(up1, seconds: true)}, {dests:N0} different destinations"));
+            w.WriteLine(string.Create(ci, $"from {BootTime.Format(up0, seconds: true)} to {BootTime.Format(up1, seconds: true)}, {Approx(s.All.DistinctDestinationsEstimated)}{dests:N0} different destinations"));
             w.WriteLine("(times since boot: the lines give no wall-clock time)");
             if (timeline.SinceBoot?.PeakMinute is { } peak)
             {
@@ -122,7 +163,7 @@ internal static class Report
         {
             if (s.All.Count > 0)
             {
-                w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {dests:N0} different destinations"));
+                w.WriteLine(string.Create(ci, $"no time in the lines (rates unknown), {Approx(s.All.DistinctDestinationsEstimated)}{dests:N0} different destinations"));
             }
 
             return;
@@ -167,8 +208,13 @@ internal static class Report
         var ci = CultureInfo.InvariantCulture;
         string k = TerminalText.Fit(key, 28);
         double share = total == 0 ? 0 : 100.0 * stat.Count / total;
-        w.WriteLine(string.Create(ci, $"  {k,-28} {stat.Count,10:N0} {share,5:0.0}% {(stat.DistinctDestinations > 0 ? stat.DistinctDestinations.ToString("N0", ci) : "-"),7}  {stat.First?.ToString("HH:mm:ss", ci) ?? (stat.FirstUptime is { } f ? Since(f) : "-"),-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? (stat.LastUptime is { } l ? Since(l) : "-"),-8}"));
+        string count = Approx(stat.CountError > 0) + stat.Count.ToString("N0", ci);
+        string dests = stat.DistinctDestinations > 0 ? Approx(stat.DistinctDestinationsEstimated) + stat.DistinctDestinations.ToString("N0", ci) : "-";
+        w.WriteLine(string.Create(ci, $"  {k,-28} {count,10} {share,5:0.0}% {dests,7}  {stat.First?.ToString("HH:mm:ss", ci) ?? (stat.FirstUptime is { } f ? Since(f) : "-"),-8}  {stat.Last?.ToString("HH:mm:ss", ci) ?? (stat.LastUptime is { } l ? Since(l) : "-"),-8}"));
     }
+
+    /// <summary>"~" before an estimated figure, else "".</summary>
+    public static string Approx(bool estimated) => estimated ? "~" : "";
 
     public static void Json(Stream output, TrafficStats s, ScanTotals t, int top, SpamVerdict verdict, bool indented = true)
     {
@@ -192,6 +238,12 @@ internal static class Report
         j.WriteNumber("capped_repeat_notices", t.CappedRepeatNotices);
         j.WriteNumber("capped_repeat_copies", t.CappedRepeatCopies);
         j.WriteNumber("distinct_destinations", s.All.DistinctDestinations);
+        if (s.All.DistinctDestinationsEstimated)
+        {
+            j.WriteBoolean("distinct_destinations_estimated", true);
+            j.WriteNumber("distinct_destinations_relative_error", Math.Round(s.All.DistinctRelativeError, 4));
+        }
+
         Time(j, "first", s.All.First);
         Time(j, "last", s.All.Last);
         SinceBoot(j, "first_since_boot_seconds", s.All.FirstUptime);
@@ -205,6 +257,11 @@ internal static class Report
         Array(j, "out_interfaces", s.OutInterfaces.Top(top), (w, k) => w.WriteString("key", k), null);
         Array(j, "prefixes", s.Prefixes.Top(top), (w, k) => w.WriteString("key", k), null);
         TimelineJson(j, s.Timeline);
+        if (s.Estimated)
+        {
+            EstimatesJson(j, s.Estimates);
+        }
+
         j.WriteEndObject();
         j.Flush();
         output.WriteByte((byte)'\n');
@@ -240,6 +297,7 @@ internal static class Report
 
             j.WriteNumber("count", st.Count);
             j.WriteNumber("distinct_destinations", st.DistinctDestinations);
+            EstimatedFields(j, st);
             Time(j, "first", st.First);
             Time(j, "last", st.Last);
             if (st.FirstUptime is not null)
@@ -252,6 +310,49 @@ internal static class Report
         }
 
         j.WriteEndArray();
+    }
+
+    /// <summary>On an estimated row: "estimated": true, "error_bound" (of count and attempts), and the distinct count's relative error.</summary>
+    public static void EstimatedFields(Utf8JsonWriter j, KeyStat st)
+    {
+        if (st.CountError == 0 && !st.DistinctDestinationsEstimated)
+        {
+            return;
+        }
+
+        j.WriteBoolean("estimated", true);
+        j.WriteNumber("error_bound", st.CountError);
+        if (st.DistinctDestinationsEstimated)
+        {
+            j.WriteNumber("distinct_destinations_relative_error", Math.Round(st.DistinctRelativeError, 4));
+        }
+    }
+
+    private static void EstimatesJson(Utf8JsonWriter j, StatsEstimates e)
+    {
+        j.WriteStartObject("estimates");
+        j.WriteNumber("key_budget", e.KeyBudget);
+        j.WriteBoolean("bounded", e.Bounded);
+        j.WriteNumber("kept_per_histogram", e.KeptPerHistogram);
+        j.WriteNumber("distinct_relative_error", Math.Round(e.DistinctRelativeError, 4));
+        j.WriteNumber("all_distinct_relative_error", Math.Round(e.AllDistinctRelativeError, 4));
+        j.WriteStartObject("max_error");
+        (string Table, long Bound)[] bounds =
+        [
+            ("destinations", e.DestinationsMaxError), ("sources", e.SourcesMaxError), ("uids", e.UidsMaxError), ("ports", e.PortsMaxError),
+            ("prefixes", e.PrefixesMaxError), ("interfaces", e.InterfacesMaxError), ("services", e.ServicesMaxError), ("attempts", e.AttemptsMaxError),
+        ];
+        foreach ((string table, long bound) in bounds)
+        {
+            j.WriteNumber(table, bound);
+        }
+
+        j.WriteEndObject();
+        j.WriteNumber("destinations_dropped", e.DestinationsDropped);
+        j.WriteNumber("keys_dropped", e.KeysDropped);
+        j.WriteNumber("names_dropped", e.NamesDropped);
+        j.WriteNumber("timeline_resolution_seconds", (long)e.TimelineResolution.TotalSeconds);
+        j.WriteEndObject();
     }
 
     private static void TimelineJson(Utf8JsonWriter j, Timeline all)

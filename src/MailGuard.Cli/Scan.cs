@@ -48,6 +48,7 @@ internal static class Scan
             Waiting = ndjson is not null ? ndjson.Flush : settings.List ? outWriter.Flush : null, // on a live stream each entry shows as it comes
             OnSnapshot = settings.Interval is null ? null : r => JsonLine(stdout, r, r.Verdict(verdictOptions), settings.Top),
             SnapshotInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
+            KeyBudget = settings.MaxKeys,
         };
 
         IReadOnlyList<MailInput> inputs = settings.Machine is { Files.Count: 0 } journal

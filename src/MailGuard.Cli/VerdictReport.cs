@@ -132,7 +132,9 @@ internal static class VerdictReport
             }
 
             string label = TerminalText.Fit(a.Label, 26);
-            w.WriteLine(string.Create(s_ci, $"  {label,-26} {a.MailAttempts,8:N0} {a.Share * 100,4:0}% {a.Stat.DistinctDestinations,6:N0} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {(a.PeakMinute is { } peak ? peak.Count.ToString("N0", s_ci) : "-"),8}"));
+            string attempts = Report.Approx(a.Stat.CountError > 0) + a.MailAttempts.ToString("N0", s_ci);
+            string dests = Report.Approx(a.Stat.DistinctDestinationsEstimated) + a.Stat.DistinctDestinations.ToString("N0", s_ci);
+            w.WriteLine(string.Create(s_ci, $"  {label,-26} {attempts,8} {a.Share * 100,4:0}% {dests,6} {a.AttemptsTo(25),6:N0} {a.AttemptsTo(465),5:N0} {a.AttemptsTo(587),6:N0} {(a.PeakMinute is { } peak ? peak.Count.ToString("N0", s_ci) : "-"),8}"));
         }
 
         if (v.MailPackets != v.MailAttempts)
@@ -257,6 +259,11 @@ internal static class VerdictReport
             }
 
             j.WriteEndArray();
+            if (f.OtherClaimedUids > 0)
+            {
+                j.WriteNumber("other_claimed_uids_records", f.OtherClaimedUids); // past the key budget: records claiming UIDs not kept
+            }
+
             j.WriteNumber("without_uid", f.WithoutUid);
             j.WriteEndObject();
         }
@@ -345,6 +352,7 @@ internal static class VerdictReport
         j.WriteNumber("packets", a.MailPackets);
         j.WriteNumber("share", Math.Round(a.Share, 4));
         j.WriteNumber("distinct_destinations", a.Stat.DistinctDestinations);
+        Report.EstimatedFields(j, a.Stat);
         j.WriteStartObject("ports");
         foreach ((ushort port, PortCount count) in a.MailPorts)
         {

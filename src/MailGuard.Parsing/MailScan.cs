@@ -71,7 +71,7 @@ public static class MailScan
                 }
             }
 
-            var stats = new TrafficStats(new TrafficStatsOptions { RetryWindow = options.RetryWindow });
+            var stats = new TrafficStats(options.Stats);
             if (opened.Count < inputs.Count && options.RequireEveryInput)
             {
                 return new MailScanReport(options, stats, new ScanTotals(), results, cancelled: false); // an input that is missing may hold the evidence

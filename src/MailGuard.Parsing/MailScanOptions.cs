@@ -36,6 +36,18 @@ public sealed record MailScanOptions
     /// <summary>Packets of one flow less than this apart are one connection attempt (<see cref="TrafficStatsOptions.RetryWindow"/>). Default 2 minutes.</summary>
     public TimeSpan RetryWindow { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The most distinct keys (destinations, sources, UIDs, their combinations, names, minutes) counted exactly
+    /// (<see cref="TrafficStatsOptions.KeyBudget"/>): below it every figure is exact; past it the statistics switch to bounded
+    /// summaries and say so (<see cref="TrafficStats.Estimates"/>), so a stream that runs for months, or floods the log with
+    /// forged keys, keeps memory flat. Default <see cref="TrafficStatsOptions.DefaultKeyBudget"/> (the whole mgscan process
+    /// stays under 100 MB); at least 64.
+    /// </summary>
+    public int KeyBudget { get; init; } = TrafficStatsOptions.DefaultKeyBudget;
+
+    /// <summary>The statistics' settings.</summary>
+    internal TrafficStatsOptions Stats => new() { RetryWindow = RetryWindow, KeyBudget = KeyBudget };
+
     /// <summary>Longer lines are skipped and counted (<see cref="ScanTotals.OverlongLines"/>). Default 64 KiB.</summary>
     public int MaxLineLength { get; init; } = 64 * 1024;
 

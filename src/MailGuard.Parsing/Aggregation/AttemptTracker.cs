@@ -13,13 +13,16 @@ namespace MailGuard.Parsing.Internals;
 /// units instead). Two different flows of one window share a fingerprint with a chance of about
 /// n²/2⁴⁸ (n = 250,000 flows: 2·10⁻⁴) and would then count as one attempt. Once per window of log time
 /// the flows last seen over a window before the latest time are deleted in place, so the table holds
-/// the flows of two windows at most. Should more than <see cref="MaxFlows"/> flows be live then (a log
-/// without times, where nothing ages), all are forgotten: their next packets count as new attempts.
+/// the flows of two windows at most. Should more flows than the most kept be live then (a log
+/// without times, where nothing ages, or a flood of flows), all are forgotten: their next packets count as new attempts,
+/// at most one more attempt for each flow forgotten (<see cref="Forgotten"/>).
 /// </remarks>
 internal sealed class AttemptTracker
 {
-    /// <summary>The most flows kept when old ones are dropped (a table of 4 M slots, 32 MB, at most).</summary>
-    public const int MaxFlows = 1 << 20;
+    /// <summary>The most flows kept by default (a table of 4 M slots, 32 MB, at most).</summary>
+    public const int DefaultMaxFlows = 1 << 20;
+
+    private readonly int _maxFlows;
 
     private const int MinSlots = 1024;
 
@@ -31,8 +34,9 @@ internal sealed class AttemptTracker
     private long _latest = long.MinValue;
     private long _rebuildAfter = long.MinValue;
 
-    public AttemptTracker(long window)
+    public AttemptTracker(long window, int maxFlows = DefaultMaxFlows)
     {
+        _maxFlows = Math.Max(1024, maxFlows);
         // Eighths of a second: times that are whole seconds (syslog) or eighths compare exactly. A window under
         // 8 s or over 17 minutes is cut into 4,096 units instead, so that two windows fit in 16 bits.
         _unit = TimeSpan.TicksPerSecond / 8;
@@ -50,6 +54,9 @@ internal sealed class AttemptTracker
 
     /// <summary>Flows remembered now.</summary>
     public int Remembered => _count;
+
+    /// <summary>Live flows forgotten because more than the most kept were live at once: the attempts may be over by at most this.</summary>
+    public long Forgotten { get; set; }
 
     /// <summary>Records a packet; true when it starts a new attempt.</summary>
     public bool IsNew(NetAddress src, NetAddress dst, ushort spt, ushort dpt, long time) => IsNew(Fingerprint(src, dst, spt, dpt), time);
@@ -130,9 +137,10 @@ internal sealed class AttemptTracker
                 }
             }
 
-            if (live > MaxFlows)
+            if (live > _maxFlows)
             {
                 Array.Clear(_slots); // forget all
+                Forgotten += live;
                 _count = 0;
                 return;
             }

@@ -20,13 +20,42 @@ public sealed class DestinationStats
     private int _mask = 255;
     private Record[] _records = new Record[64];
     private int _last = -1; // consecutive entries often share a destination
+    private int _held; // records in use
+    private HyperLogLog? _distinct; // past the key budget: the distinct count
+    private int[]? _heap; // past the key budget: record ids, a min-heap on Count (Space-Saving)
+    private int[]? _heapAt; // per record id: its place in _heap
+    private long[]? _errors; // per record id: how much its counts may be over
+    private long _dropped;
+    private long _droppedMax;
 
     internal DestinationStats()
     {
     }
 
-    /// <summary>The number of different destinations.</summary>
-    public int Count { get; private set; }
+    /// <summary>The number of different destinations (a HyperLogLog estimate when <see cref="Estimated"/>).</summary>
+    public int Count => _distinct is { } d ? (int)Math.Min(d.Estimate(), int.MaxValue) : _held;
+
+    /// <summary>
+    /// True past the key budget (<see cref="TrafficStatsOptions.KeyBudget"/>): <see cref="Count"/> is a HyperLogLog estimate
+    /// (relative standard error <see cref="CountRelativeError"/>), the destinations listed are the most frequent within their
+    /// <see cref="KeyStat.CountError"/> (Space-Saving), and one not listed had at most <see cref="MaxError"/> entries.
+    /// </summary>
+    public bool Estimated => _distinct is not null;
+
+    /// <summary>The relative standard error of <see cref="Count"/>: 0 when exact.</summary>
+    public double CountRelativeError => _distinct?.RelativeError ?? 0;
+
+    /// <summary>Past the key budget: the most entries of a destination not listed, and the most a listed count can be over; else 0.</summary>
+    public long MaxError => _heap is null ? 0 : Math.Max(_droppedMax, _dropped > 0 && _held > 0 ? _records[_heap[0]].Count : 0);
+
+    /// <summary>How many destinations were dropped (and others counted in their place) to stay within the key budget.</summary>
+    public long DroppedKeys => _dropped;
+
+    /// <summary>The destinations kept (every one while exact).</summary>
+    internal int Held => _held;
+
+    /// <summary>The address hash of a kept destination by its id (to turn id sets into sketches).</summary>
+    internal ulong HashOf(int id) => _records[id].Address.Hash64;
 
     /// <summary>A snapshot of one destination's figures, or null when it was not seen.</summary>
     /// <param name="address">The destination address.</param>
@@ -53,12 +82,12 @@ public sealed class DestinationStats
         }
 
         List<int> ids;
-        if (top > 0 && Count / 4 > top)
+        if (top > 0 && _held / 4 > top)
         {
             // A few of many (the top 10 of 100,000): keep the best in a heap whose root is the worst kept; sized by
             // top, which is here below a quarter of the destinations, never by a huge request.
             var heap = new PriorityQueue<int, int>(top + 1, Comparer<int>.Create((a, b) => Order(b, a)));
-            for (int id = 0; id < Count; id++)
+            for (int id = 0; id < _held; id++)
             {
                 if (heap.Count < top)
                 {
@@ -78,8 +107,8 @@ public sealed class DestinationStats
         }
         else
         {
-            ids = new List<int>(Count);
-            for (int id = 0; id < Count; id++)
+            ids = new List<int>(_held);
+            for (int id = 0; id < _held; id++)
             {
                 ids.Add(id);
             }
@@ -114,7 +143,299 @@ public sealed class DestinationStats
     {
         int id = _last >= 0 && _records[_last].Address.Equals(address) ? _last : Find(address, hash);
         _last = id;
+        Update(ref _records[id], copies, attempts, in time);
+        return id;
+    }
+
+    /// <summary>
+    /// Past the key budget: counts one entry for <paramref name="address"/> (Space-Saving: a new destination takes the
+    /// record of the one with the fewest entries, and its counts as its error) and adds it to the distinct count.
+    /// </summary>
+    internal void AddSketched(NetAddress address, ulong hash, long copies, long attempts, in Stamp time)
+    {
+        _distinct!.Add(hash);
+        int id = _last >= 0 && _records[_last].Address.Equals(address) ? _last : Lookup(address, hash);
+        if (id < 0)
+        {
+            id = Replace(address, hash);
+        }
+
+        _last = id;
+        Update(ref _records[id], copies, attempts, in time);
+        SiftDown(_heapAt![id]);
+    }
+
+    /// <summary>Keeps at most <paramref name="capacity"/> destinations from now on (the most frequent), and counts distinct ones with a HyperLogLog sketch of 2^<paramref name="precision"/> registers.</summary>
+    internal void ToBounded(int capacity, int precision)
+    {
+        capacity = Math.Max(1, capacity);
+        _distinct = new HyperLogLog(precision);
+        for (int id = 0; id < _held; id++)
+        {
+            _distinct.Add(_records[id].Address.Hash64);
+        }
+
+        if (_held > capacity)
+        {
+            int[] order = new int[_held];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            Record[] old = _records;
+            Array.Sort(order, (a, b) => old[b].Count.CompareTo(old[a].Count));
+            var kept = new Record[capacity];
+            for (int i = 0; i < order.Length; i++)
+            {
+                if (i < capacity)
+                {
+                    kept[i] = old[order[i]];
+                }
+                else
+                {
+                    _droppedMax = Math.Max(_droppedMax, old[order[i]].Count);
+                    _dropped++;
+                }
+            }
+
+            _records = kept;
+            _held = capacity;
+        }
+        else if (_records.Length != capacity)
+        {
+            Array.Resize(ref _records, capacity);
+        }
+
+        int size = 256;
+        while (size < 2 * capacity)
+        {
+            size *= 2;
+        }
+
+        _index = new ulong[size];
+        _mask = size - 1;
+        for (int id = 0; id < _held; id++)
+        {
+            Place(_records[id].Address.Hash64, id);
+        }
+
+        _errors = new long[capacity];
+        _heap = new int[capacity];
+        _heapAt = new int[capacity];
+        for (int i = 0; i < _held; i++)
+        {
+            _heap[i] = i;
+            _heapAt[i] = i;
+        }
+
+        for (int i = (_held / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(i);
+        }
+
+        _last = -1;
+    }
+
+    /// <summary>Past the key budget: adds every destination of <paramref name="other"/> (errors added; destinations one side lacks may have had up to its <see cref="MaxError"/>).</summary>
+    internal void MergeSketched(DestinationStats other)
+    {
+        long mine = MaxError;
+        long theirs = other.MaxError;
+        if (other._distinct is { } d)
+        {
+            _distinct!.UnionWith(d);
+        }
+
+        bool[]? touched = theirs > 0 ? new bool[_records.Length] : null;
+        for (int o = 0; o < other._held; o++)
+        {
+            ref Record t = ref other._records[o];
+            ulong hash = t.Address.Hash64;
+            if (other._distinct is null)
+            {
+                _distinct!.Add(hash);
+            }
+
+            int id = Lookup(t.Address, hash);
+            long error = other._errors?[o] ?? 0;
+            if (id < 0)
+            {
+                bool room = _held < _records.Length;
+                id = Replace(t.Address, hash);
+                if (room && mine > 0)
+                {
+                    error += mine;
+                    _records[id].Count += mine;
+                    _records[id].Attempts += mine;
+                }
+            }
+
+            ref Record r = ref _records[id];
+            r.Count += t.Count;
+            r.Attempts += t.Attempts;
+            _errors![id] += error;
+            MergeTimes(ref r, in t);
+            SiftDown(_heapAt![id]);
+            touched?[id] = true;
+        }
+
+        if (touched is not null)
+        {
+            for (int id = 0; id < _held; id++)
+            {
+                if (!touched[id])
+                {
+                    _records[id].Count += theirs;
+                    _records[id].Attempts += theirs;
+                    _errors![id] += theirs;
+                }
+            }
+
+            for (int i = (_held / 2) - 1; i >= 0; i--)
+            {
+                SiftDown(i);
+            }
+        }
+
+        _droppedMax = Math.Max(_droppedMax, mine + theirs);
+        _dropped += other._dropped;
+        _last = -1;
+    }
+
+    /// <summary>A record for a destination not kept: a free one, or the one with the fewest entries, whose counts the new one inherits as its error.</summary>
+    private int Replace(NetAddress address, ulong hash)
+    {
+        int id;
+        if (_held < _records.Length)
+        {
+            id = _held++;
+            _records[id] = new Record { Address = address, First = long.MaxValue, Last = long.MinValue };
+            _heap![id] = id;
+            _heapAt![id] = id;
+            _errors![id] = 0;
+            Place(hash, id);
+            SiftUp(id);
+            return id;
+        }
+
+        id = _heap![0];
         ref Record r = ref _records[id];
+        Unplace(r.Address.Hash64, id);
+        _droppedMax = Math.Max(_droppedMax, r.Count);
+        _dropped++;
+        _errors![id] = r.Count;
+        r = new Record { Address = address, Count = r.Count, Attempts = r.Attempts, First = long.MaxValue, Last = long.MinValue };
+        Place(hash, id);
+        return id;
+    }
+
+    /// <summary>Removes the index slot of record <paramref name="id"/> (linear-probing deletion by backward shift).</summary>
+    private void Unplace(ulong hash, int id)
+    {
+        int hole = (int)hash & _mask;
+        while ((uint)_index[hole] != (uint)(id + 1))
+        {
+            hole = (hole + 1) & _mask;
+        }
+
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            ulong e = _index[j];
+            if (e == 0)
+            {
+                break;
+            }
+
+            int home = (int)_records[(int)(uint)e - 1].Address.Hash64 & _mask;
+            bool reachable = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (!reachable)
+            {
+                _index[hole] = e;
+                hole = j;
+            }
+        }
+
+        _index[hole] = 0;
+    }
+
+    private void SiftDown(int i)
+    {
+        int[] heap = _heap!;
+        int n = _held;
+        while (true)
+        {
+            int left = (2 * i) + 1;
+            if (left >= n)
+            {
+                return;
+            }
+
+            int child = left + 1 < n && _records[heap[left + 1]].Count < _records[heap[left]].Count ? left + 1 : left;
+            if (_records[heap[child]].Count >= _records[heap[i]].Count)
+            {
+                return;
+            }
+
+            Swap(i, child);
+            i = child;
+        }
+    }
+
+    private void SiftUp(int i)
+    {
+        int[] heap = _heap!;
+        while (i > 0)
+        {
+            int parent = (i - 1) / 2;
+            if (_records[heap[parent]].Count <= _records[heap[i]].Count)
+            {
+                return;
+            }
+
+            Swap(i, parent);
+            i = parent;
+        }
+    }
+
+    private void Swap(int a, int b)
+    {
+        int[] heap = _heap!;
+        (heap[a], heap[b]) = (heap[b], heap[a]);
+        _heapAt![heap[a]] = a;
+        _heapAt[heap[b]] = b;
+    }
+
+    private static void MergeTimes(ref Record r, in Record theirs)
+    {
+        if (theirs.First != long.MaxValue && r.First != long.MaxValue && (theirs.FirstOffset == UptimeMark) != (r.FirstOffset == UptimeMark))
+        {
+            // one clock per destination: the wall clock wins
+            if (r.FirstOffset == UptimeMark)
+            {
+                (r.First, r.FirstOffset, r.Last, r.LastOffset) = (theirs.First, theirs.FirstOffset, theirs.Last, theirs.LastOffset);
+            }
+
+            return;
+        }
+
+        if (theirs.First < r.First)
+        {
+            r.First = theirs.First;
+            r.FirstOffset = theirs.FirstOffset;
+        }
+
+        if (theirs.Last > r.Last)
+        {
+            r.Last = theirs.Last;
+            r.LastOffset = theirs.LastOffset;
+        }
+    }
+
+    private static void Update(ref Record r, long copies, long attempts, in Stamp time)
+    {
         r.Count += copies;
         r.Attempts += attempts;
         if (time.HasTime)
@@ -146,44 +467,20 @@ public sealed class DestinationStats
             r.Last = Math.Max(r.Last, time.Uptime);
             r.FirstOffset = r.LastOffset = UptimeMark;
         }
-
-        return id;
     }
 
     /// <summary>Adds every destination of <paramref name="other"/>; returns the map from its ids to ours.</summary>
     internal int[] Merge(DestinationStats other)
     {
-        int[] ids = new int[other.Count];
-        for (int o = 0; o < other.Count; o++)
+        int[] ids = new int[other._held];
+        for (int o = 0; o < other._held; o++)
         {
             ref Record theirs = ref other._records[o];
             int id = Find(theirs.Address);
             ref Record r = ref _records[id];
             r.Count += theirs.Count;
             r.Attempts += theirs.Attempts;
-            if (theirs.First != long.MaxValue && r.First != long.MaxValue && (theirs.FirstOffset == UptimeMark) != (r.FirstOffset == UptimeMark))
-            {
-                // one clock per destination: the wall clock wins
-                if (r.FirstOffset == UptimeMark)
-                {
-                    (r.First, r.FirstOffset, r.Last, r.LastOffset) = (theirs.First, theirs.FirstOffset, theirs.Last, theirs.LastOffset);
-                }
-            }
-            else
-            {
-                if (theirs.First < r.First)
-                {
-                    r.First = theirs.First;
-                    r.FirstOffset = theirs.FirstOffset;
-                }
-
-                if (theirs.Last > r.Last)
-                {
-                    r.Last = theirs.Last;
-                    r.LastOffset = theirs.LastOffset;
-                }
-            }
-
+            MergeTimes(ref r, in theirs);
             ids[o] = id;
         }
 
@@ -194,7 +491,7 @@ public sealed class DestinationStats
     {
         ref Record r = ref _records[id];
         var stat = new KeyStat();
-        stat.Load(r.Count, r.Attempts, r.First, r.FirstOffset, r.Last, r.LastOffset, r.FirstOffset == UptimeMark);
+        stat.Load(r.Count, r.Attempts, r.First, r.FirstOffset, r.Last, r.LastOffset, r.FirstOffset == UptimeMark, _errors?[id] ?? 0);
         return stat;
     }
 
@@ -231,23 +528,23 @@ public sealed class DestinationStats
 
     private int New(NetAddress address, ulong hash)
     {
-        if (2 * (Count + 1) > _index.Length)
+        if (2 * (_held + 1) > _index.Length)
         {
             ulong[] old = _index;
             _index = new ulong[old.Length * 2];
             _mask = _index.Length - 1;
-            for (int id = 0; id < Count; id++)
+            for (int id = 0; id < _held; id++)
             {
                 Place(_records[id].Address.Hash64, id);
             }
         }
 
-        if (Count == _records.Length)
+        if (_held == _records.Length)
         {
             Array.Resize(ref _records, _records.Length * 2);
         }
 
-        int newId = Count++;
+        int newId = _held++;
         _records[newId] = new Record { Address = address, First = long.MaxValue, Last = long.MinValue };
         Place(hash, newId);
         return newId;

@@ -19,6 +19,9 @@ public sealed class ForgedRecords
     /// <summary>All forged records.</summary>
     public long Count { get; private set; }
 
+    /// <summary>The most claimed UIDs kept per writer (a forger can claim any): the records claiming others are counted in <see cref="ForgedRecordWriter.OtherClaimedUids"/>.</summary>
+    internal int MaxClaimedUids { get; set; } = int.MaxValue;
+
     /// <summary>The writers, most records first.</summary>
     public IReadOnlyList<ForgedRecordWriter> Writers
     {
@@ -33,6 +36,7 @@ public sealed class ForgedRecords
                 {
                     Evidence = evidence,
                     Device = w.Device,
+                    OtherClaimedUids = w.OtherClaimed,
                 });
             }
 
@@ -73,7 +77,7 @@ public sealed class ForgedRecords
 
         if (record.Entry.Has(NetfilterFields.Uid))
         {
-            CollectionsMarshal.GetValueRefOrAddDefault(w.ClaimedUids, record.Entry.Uid, out _)++;
+            Claim(w, record.Entry.Uid, 1);
         }
         else
         {
@@ -98,9 +102,22 @@ public sealed class ForgedRecords
             mine.Last = Max(mine.Last, theirs.Last);
             foreach ((uint claimed, long n) in theirs.ClaimedUids)
             {
-                CollectionsMarshal.GetValueRefOrAddDefault(mine.ClaimedUids, claimed, out _) += n;
+                Claim(mine, claimed, n);
             }
+
+            mine.OtherClaimed += theirs.OtherClaimed;
         }
+    }
+
+    private void Claim(Writer w, uint uid, long n)
+    {
+        if (w.ClaimedUids.Count >= MaxClaimedUids && !w.ClaimedUids.ContainsKey(uid))
+        {
+            w.OtherClaimed += n;
+            return;
+        }
+
+        CollectionsMarshal.GetValueRefOrAddDefault(w.ClaimedUids, uid, out _) += n;
     }
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a <= b ? a : b;
@@ -114,6 +131,7 @@ public sealed class ForgedRecords
         public uint? LastPid;
         public long Records;
         public long WithoutUid;
+        public long OtherClaimed;
         public DateTimeOffset? First;
         public DateTimeOffset? Last;
         public readonly Dictionary<uint, long> ClaimedUids = [];
@@ -146,6 +164,9 @@ public sealed record ForgedRecordWriter(uint? Uid, string? Command, uint? LastPi
 {
     /// <summary>How its lines were found to be forged.</summary>
     public ForgeryEvidence Evidence { get; init; }
+
+    /// <summary>Records that claimed a UID not kept in <see cref="ClaimedUids"/>: past the key budget (<see cref="TrafficStatsOptions.KeyBudget"/> / 8 claimed UIDs a writer); 0 otherwise.</summary>
+    public long OtherClaimedUids { get; init; }
 
     /// <summary>For <see cref="ForgeryEvidence.ImpossibleDevice"/>: the first such device name, as written (log text: escape it before showing it).</summary>
     public string? Device { get; init; }

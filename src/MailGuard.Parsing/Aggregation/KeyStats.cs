@@ -13,6 +13,8 @@ public sealed class KeyStat
 {
     private IdSet? _destinations; // dense destination ids of the owning TrafficStats
     private HashSet<NetAddress>? _sources;
+    private HyperLogLog? _destinationSketch; // instead of _destinations once the stats are past their key budget
+    private HyperLogLog? _sourceSketch; // instead of _sources, likewise
     private ushort[]? _portKeys; // an actor uses few ports: a short list, the last one used first
     private PortCount[]? _portCounts;
     private int _portCount;
@@ -52,7 +54,32 @@ public sealed class KeyStat
     public Timeline? AttemptTimeline { get; private set; }
 
     /// <summary>For input interfaces: how many different source addresses (<c>SRC=</c>) came in through it and were forwarded; otherwise 0.</summary>
-    public int DistinctSources => _sources?.Count ?? 0;
+    public int DistinctSources => _sourceSketch is { } s ? Clamp(s.Estimate()) : _sources?.Count ?? 0;
+
+    /// <summary>
+    /// How much <see cref="Count"/> and <see cref="Attempts"/> may exceed the true figures: 0 when they are exact. Past the key
+    /// budget (<see cref="TrafficStatsOptions.KeyBudget"/>) a key that takes the place of a dropped one inherits its counts
+    /// (Space-Saving): the true count lies in [<see cref="Count"/> − <see cref="CountError"/>, <see cref="Count"/>], and
+    /// <see cref="First"/> may be later than the true first time.
+    /// </summary>
+    public long CountError { get; internal set; }
+
+    /// <summary>True when <see cref="DistinctDestinations"/> is a HyperLogLog estimate (past the key budget), with <see cref="DistinctRelativeError"/>.</summary>
+    public bool DistinctDestinationsEstimated => _destinationSketch is not null;
+
+    /// <summary>True when <see cref="DistinctSources"/> is a HyperLogLog estimate.</summary>
+    public bool DistinctSourcesEstimated => _sourceSketch is not null;
+
+    /// <summary>The relative standard error of <see cref="DistinctDestinations"/> when it is estimated; 0 when exact.</summary>
+    public double DistinctRelativeError => _destinationSketch?.RelativeError ?? 0;
+
+    /// <summary>True when any figure of this key is an estimate.</summary>
+    public bool Estimated => CountError > 0 || _destinationSketch is not null || _sourceSketch is not null || AttemptTimeline?.Resolution > TimeSpan.FromMinutes(1);
+
+    /// <summary>The position in a bounded <see cref="KeyStats{TKey}"/>'s heap.</summary>
+    internal int HeapIndex { get; set; } = -1;
+
+    private static int Clamp(long n) => (int)Math.Min(n, int.MaxValue);
 
     /// <summary>For UIDs: the GID of the last entry with this UID; otherwise null.</summary>
     public uint? Gid { get; internal set; }
@@ -79,14 +106,15 @@ public sealed class KeyStat
     private long _firstUptime = long.MaxValue; // ticks since boot, of entries without a wall-clock time
     private long _lastUptime = long.MinValue;
 
-    /// <summary>How many different destination addresses the entries with this key went to.</summary>
-    public int DistinctDestinations => _destinations?.Count ?? 0;
+    /// <summary>How many different destination addresses the entries with this key went to (an estimate when <see cref="DistinctDestinationsEstimated"/>).</summary>
+    public int DistinctDestinations => _destinationSketch is { } s ? Clamp(s.Estimate()) : _destinations?.Count ?? 0;
 
     /// <summary>Sets the figures of a destination kept in a <see cref="DestinationStats"/> (times since boot when <paramref name="uptime"/>).</summary>
-    internal void Load(long count, long attempts, long first, short firstOffset, long last, short lastOffset, bool uptime)
+    internal void Load(long count, long attempts, long first, short firstOffset, long last, short lastOffset, bool uptime, long error = 0)
     {
         Count = count;
         Attempts = attempts;
+        CountError = error;
         if (uptime)
         {
             _firstUptime = first;
@@ -223,6 +251,120 @@ public sealed class KeyStat
         }
     }
 
+    /// <summary>
+    /// Turns the exact distinct sets into HyperLogLog sketches (the destinations by their address hashes, through
+    /// <paramref name="hashOfId"/>) and limits the attempt timeline to <paramref name="timelineBuckets"/> buckets: the stats
+    /// are past their key budget.
+    /// </summary>
+    internal void ToSketches(Func<int, ulong>? hashOfId, int precision, int timelineBuckets)
+    {
+        if (_destinationSketch is null)
+        {
+            _destinationSketch = new HyperLogLog(precision);
+            if (_destinations is not null && hashOfId is not null)
+            {
+                foreach (int id in _destinations.Ids())
+                {
+                    _destinationSketch.Add(hashOfId(id));
+                }
+            }
+
+            _destinations = null;
+        }
+
+        if (_sources is not null)
+        {
+            _sourceSketch = new HyperLogLog(precision);
+            foreach (NetAddress src in _sources)
+            {
+                _sourceSketch.Add(src.Hash64);
+            }
+
+            _sources = null;
+        }
+
+        if (AttemptTimeline is not null && timelineBuckets > 0)
+        {
+            AttemptTimeline.MaxBuckets = timelineBuckets;
+        }
+
+        Shared = false;
+    }
+
+    /// <summary>Counts an entry past the key budget: the figures, the destination by its hash into the sketch, and with <paramref name="detail"/> the port and the attempt timeline.</summary>
+    internal void AddSketched(long copies, long attempts, in Stamp time, bool hasDst, ulong dstHash, bool detail, int port, int timelineBuckets)
+    {
+        Add(copies, attempts, in time, -1, trackDestinations: false);
+        if (hasDst)
+        {
+            _destinationSketch?.Add(dstHash);
+        }
+
+        if (detail)
+        {
+            if (attempts > 0 && AttemptTimeline is null)
+            {
+                AttemptTimeline = new Timeline { MaxBuckets = timelineBuckets };
+            }
+
+            AddDetail(port, copies, attempts, in time);
+        }
+    }
+
+    /// <summary>Past the key budget: adds a forwarded source to the sketch.</summary>
+    internal void AddSourceSketched(NetAddress src, int precision) => (_sourceSketch ??= new HyperLogLog(precision)).Add(src.Hash64);
+
+    /// <summary>
+    /// Makes this object the stat of a new key that takes the place of the one it held (Space-Saving): the counts stay as the
+    /// new key's over-estimate, <see cref="CountError"/> becomes them; times, ports, timeline and sketches start empty
+    /// (no allocation: the arrays and registers are kept).
+    /// </summary>
+    internal void Recycle()
+    {
+        CountError = Count;
+        _first = _firstUptime = long.MaxValue;
+        _last = _lastUptime = long.MinValue;
+        _firstOffset = _lastOffset = TimeSpan.Zero;
+        _portCount = 0;
+        _lastPort = 0;
+        AttemptTimeline?.Clear();
+        _destinationSketch?.Clear();
+        _sourceSketch?.Clear();
+        Gid = null;
+        Uid = null;
+    }
+
+    /// <summary>Past the key budget: adds another stat of the same key (sketches united, errors added).</summary>
+    internal void MergeSketched(KeyStat other, int precision, int timelineBuckets)
+    {
+        if (other.AttemptTimeline is not null && AttemptTimeline is null)
+        {
+            AttemptTimeline = new Timeline { MaxBuckets = timelineBuckets };
+        }
+
+        AddFigures(other, detail: true);
+        CountError += other.CountError;
+        Gid = other.Gid ?? Gid;
+        Uid = other.Uid ?? Uid;
+        if (other._destinationSketch is not null)
+        {
+            (_destinationSketch ??= new HyperLogLog(precision)).UnionWith(other._destinationSketch);
+        }
+
+        if (other._sourceSketch is not null)
+        {
+            (_sourceSketch ??= new HyperLogLog(precision)).UnionWith(other._sourceSketch);
+        }
+    }
+
+    /// <summary>Adds <paramref name="n"/> to the count and to its error bound (a merged part that may have held this key below its own bound).</summary>
+    internal void AddUnknown(long n)
+    {
+        Count += n;
+        Attempts += n;
+        CountError += n;
+    }
+
     /// <summary>Count, attempts, time range, and with <paramref name="detail"/> the per-port counts and attempt timeline of <paramref name="other"/>.</summary>
     private void AddFigures(KeyStat other, bool detail)
     {
@@ -271,6 +413,10 @@ public sealed class KeyStats<TKey>
     private readonly bool _actor;
     private TKey? _lastKey;
     private KeyStat? _lastStat; // consecutive entries often share a key: skip the lookup
+    private KeyStat[]? _heap; // past the key budget: the kept stats, a min-heap on Count (Space-Saving)
+    private TKey[]? _heapKeys;
+    private long _dropped; // keys dropped to keep the capacity
+    private long _droppedMax; // the largest count of a dropped key, or a bound from a merge
 
     internal KeyStats(bool trackDestinations, bool actor = false)
     {
@@ -278,8 +424,27 @@ public sealed class KeyStats<TKey>
         _actor = actor;
     }
 
-    /// <summary>The number of different keys.</summary>
+    /// <summary>The number of different keys (kept: past the key budget, the most that are kept).</summary>
     public int Count => _map.Count;
+
+    /// <summary>
+    /// True when keys were dropped to stay within the key budget (<see cref="TrafficStatsOptions.KeyBudget"/>): the counts
+    /// are then Space-Saving estimates, each within its <see cref="KeyStat.CountError"/>, and a key that is not listed
+    /// had at most <see cref="MaxError"/> entries.
+    /// </summary>
+    public bool Estimated => _dropped > 0 || _droppedMax > 0;
+
+    /// <summary>
+    /// Past the key budget: the most entries a key that is not listed can have had, and the most any listed count can be
+    /// over (the smallest count kept); 0 while every key is kept.
+    /// </summary>
+    public long MaxError => !Estimated ? 0 : Math.Max(_droppedMax, _heap is { Length: > 0 } h && _map.Count == h.Length ? h[0].Count : 0);
+
+    /// <summary>How many keys were dropped (and others counted in their place) to stay within the key budget.</summary>
+    public long DroppedKeys => _dropped;
+
+    /// <summary>True once the histogram keeps at most a fixed number of keys.</summary>
+    internal bool Bounded => _heap is not null;
 
     /// <summary>The stat of one key, or null.</summary>
     /// <param name="key">The key.</param>
@@ -333,6 +498,182 @@ public sealed class KeyStats<TKey>
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// Keeps at most <paramref name="capacity"/> keys from now on (Space-Saving): the stats are converted by
+    /// <paramref name="convert"/>, the smallest dropped when there are more.
+    /// </summary>
+    internal void ToBounded(int capacity, Action<KeyStat> convert)
+    {
+        capacity = Math.Max(1, capacity);
+        var all = new List<KeyValuePair<TKey, KeyStat>>(_map);
+        if (all.Count > capacity)
+        {
+            all.Sort(static (a, b) => b.Value.Count.CompareTo(a.Value.Count));
+            for (int i = capacity; i < all.Count; i++)
+            {
+                _map.Remove(all[i].Key);
+                _droppedMax = Math.Max(_droppedMax, all[i].Value.Count);
+                _dropped++;
+            }
+
+            all.RemoveRange(capacity, all.Count - capacity);
+            _map.TrimExcess();
+        }
+
+        foreach (KeyValuePair<TKey, KeyStat> pair in all)
+        {
+            convert(pair.Value); // only the kept: the sketches cost memory
+        }
+
+        _heap = new KeyStat[capacity];
+        _heapKeys = new TKey[capacity];
+        for (int i = 0; i < all.Count; i++)
+        {
+            _heap[i] = all[i].Value;
+            _heapKeys[i] = all[i].Key;
+            _heap[i].HeapIndex = i;
+        }
+
+        for (int i = (all.Count / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(i);
+        }
+
+        _lastStat = null;
+    }
+
+    /// <summary>
+    /// Past the key budget: the stat to count an entry of <paramref name="key"/> in — its own, a new one while there is room,
+    /// or the one of the smallest key, which it replaces (<see cref="KeyStat.Recycle"/>). Call <see cref="Counted"/> after.
+    /// </summary>
+    internal KeyStat Slot(TKey key)
+    {
+        if (_lastStat is not null && EqualityComparer<TKey>.Default.Equals(key, _lastKey))
+        {
+            return _lastStat;
+        }
+
+        ref KeyStat? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out bool exists);
+        if (!exists)
+        {
+            KeyStat[] heap = _heap!;
+            int n = _map.Count - 1; // kept before this key
+            if (n < heap.Length)
+            {
+                slot = new KeyStat { HeapIndex = n };
+                heap[n] = slot;
+                _heapKeys![n] = key;
+                SiftUp(n);
+            }
+            else
+            {
+                KeyStat smallest = heap[0];
+                _map.Remove(_heapKeys![0]);
+                slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, key, out _);
+                _droppedMax = Math.Max(_droppedMax, smallest.Count);
+                _dropped++;
+                smallest.Recycle();
+                _heapKeys[0] = key;
+                slot = smallest;
+            }
+        }
+
+        _lastKey = key;
+        _lastStat = slot;
+        return slot!;
+    }
+
+    /// <summary>Past the key budget: restores the heap after <paramref name="stat"/>'s count grew.</summary>
+    internal void Counted(KeyStat stat) => SiftDown(stat.HeapIndex);
+
+    /// <summary>Past the key budget: adds the stats of <paramref name="other"/> (bounded or not), errors added; keys this one lacks may have had up to its <see cref="MaxError"/>.</summary>
+    internal void MergeSketched(KeyStats<TKey> other, int precision, int timelineBuckets)
+    {
+        long mine = MaxError;
+        long theirs = other.MaxError;
+        var seen = theirs > 0 ? new HashSet<TKey>() : null;
+        foreach ((TKey key, KeyStat stat) in other._map)
+        {
+            bool known = _map.ContainsKey(key);
+            KeyStat target = Slot(key);
+            if (!known && target.CountError == 0 && mine > 0)
+            {
+                target.AddUnknown(mine); // this part may have counted the key and dropped it
+            }
+
+            target.MergeSketched(stat, precision, timelineBuckets);
+            Counted(target);
+            seen?.Add(key);
+        }
+
+        if (seen is not null)
+        {
+            foreach ((TKey key, KeyStat stat) in _map)
+            {
+                if (!seen.Contains(key))
+                {
+                    stat.AddUnknown(theirs);
+                }
+            }
+
+            for (int i = (_map.Count / 2) - 1; i >= 0; i--)
+            {
+                SiftDown(i);
+            }
+        }
+
+        _droppedMax = Math.Max(_droppedMax, mine + theirs);
+        _dropped += other._dropped;
+    }
+
+    private void SiftDown(int i)
+    {
+        KeyStat[] heap = _heap!;
+        TKey[] keys = _heapKeys!;
+        int n = Math.Min(_map.Count, heap.Length);
+        while (true)
+        {
+            int left = (2 * i) + 1;
+            if (left >= n)
+            {
+                return;
+            }
+
+            int child = left + 1 < n && heap[left + 1].Count < heap[left].Count ? left + 1 : left;
+            if (heap[child].Count >= heap[i].Count)
+            {
+                return;
+            }
+
+            Swap(heap, keys, i, child);
+            i = child;
+        }
+    }
+
+    private void SiftUp(int i)
+    {
+        KeyStat[] heap = _heap!;
+        while (i > 0)
+        {
+            int parent = (i - 1) / 2;
+            if (heap[parent].Count <= heap[i].Count)
+            {
+                return;
+            }
+
+            Swap(heap, _heapKeys!, i, parent);
+            i = parent;
+        }
+    }
+
+    private static void Swap(KeyStat[] heap, TKey[] keys, int a, int b)
+    {
+        (heap[a], heap[b]) = (heap[b], heap[a]);
+        (keys[a], keys[b]) = (keys[b], keys[a]);
+        heap[a].HeapIndex = a;
+        heap[b].HeapIndex = b;
     }
 
     /// <summary>The stat of a key, created when new.</summary>

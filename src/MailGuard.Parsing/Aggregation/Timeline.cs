@@ -35,10 +35,17 @@ public readonly record struct TimeBucket(DateTimeOffset Start, long Count)
 /// Entries over time, kept per minute (UTC) and summed into wider buckets on demand. Entries whose lines gave no
 /// wall-clock time but the kernel's time since boot are kept apart, per minute since boot, in <see cref="SinceBoot"/>.
 /// </summary>
-/// <remarks>Memory grows with the number of distinct minutes (a year of logs: at most 525,600 small entries), not with the entries.</remarks>
+/// <remarks>
+/// Memory grows with the number of distinct minutes (a year of logs: at most 525,600 small entries), not with the entries;
+/// past the stats' key budget (<see cref="TrafficStatsOptions.KeyBudget"/>) the minutes are summed into wider buckets
+/// (<see cref="Resolution"/>: 5, 10, 30, 60 minutes… a day, then doubling), so that it holds at most that many.
+/// </remarks>
 public sealed class Timeline
 {
-    private readonly Dictionary<long, long> _perMinute = [];
+    private static readonly long[] s_ladder = [1, 5, 10, 30, 60, 120, 360, 720, 1440];
+    private Dictionary<long, long> _perMinute = []; // bucket start (minute) → count
+    private long _step = 1; // minutes per bucket
+    private int _maxBuckets; // 0: no limit
     private long _openMinute = long.MinValue; // entries of the current minute gather here, not in the dictionary
     private long _openCount;
 
@@ -92,10 +99,34 @@ public sealed class Timeline
         _ => null,
     };
 
-    /// <summary>The number of distinct minutes with entries.</summary>
+    /// <summary>The number of distinct minutes with entries (of buckets, when <see cref="Resolution"/> is wider than a minute).</summary>
     public int Minutes => Flushed.Count;
 
-    /// <summary>The busiest minute (of this clock) and its count, or null when no entry had a time on it.</summary>
+    /// <summary>
+    /// The width of the buckets kept: one minute, or wider once more distinct minutes were seen than the key budget allows
+    /// (<see cref="TrafficStatsOptions.KeyBudget"/>). When wider, <see cref="PeakMinute"/> is the busiest bucket: an upper bound of
+    /// the busiest minute's count.
+    /// </summary>
+    public TimeSpan Resolution => TimeSpan.FromMinutes(_step);
+
+    /// <summary>The most buckets kept (0: no limit); past it the buckets widen.</summary>
+    internal int MaxBuckets
+    {
+        get => _maxBuckets;
+        set
+        {
+            _maxBuckets = value;
+            SinceBoot?.MaxBuckets = value;
+            Flush();
+            Widen();
+            _openMinute = long.MinValue;
+        }
+    }
+
+    /// <summary>
+    /// The busiest minute (of this clock) and its count, or null when no entry had a time on it. When <see cref="Resolution"/> is
+    /// wider than a minute: the busiest bucket, whose count bounds the busiest minute's from above.
+    /// </summary>
     public TimeBucket? PeakMinute
     {
         get
@@ -195,14 +226,14 @@ public sealed class Timeline
         ReadOnlySpan<int> steps = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
         foreach (int step in steps)
         {
-            if (Count(step) <= maxBuckets)
+            if (step % _step == 0 && Count(step) <= maxBuckets)
             {
                 return TimeSpan.FromMinutes(step);
             }
         }
 
         long days = 2;
-        while (Count(days * 1440) > maxBuckets)
+        while ((days * 1440) % _step != 0 || Count(days * 1440) > maxBuckets)
         {
             days++;
         }
@@ -235,7 +266,7 @@ public sealed class Timeline
         {
             if (time.HasUptime)
             {
-                (SinceBoot ??= new Timeline(ClockKind.Uptime)).AddMinute(time.Minute, copies);
+                (SinceBoot ??= new Timeline(ClockKind.Uptime) { MaxBuckets = _maxBuckets }).AddMinute(time.Minute, copies);
             }
             else
             {
@@ -250,6 +281,7 @@ public sealed class Timeline
 
     private void AddMinute(long minute, long copies)
     {
+        minute -= minute % _step;
         if (minute != _openMinute)
         {
             Flush();
@@ -262,17 +294,84 @@ public sealed class Timeline
 
     internal void Merge(Timeline other)
     {
+        Flush();
+        if (other._step > _step)
+        {
+            Rebucket(other._step);
+        }
+
         foreach ((long minute, long count) in other.Flushed)
         {
-            CollectionsMarshal.GetValueRefOrAddDefault(Flushed, minute, out _) += count;
+            CollectionsMarshal.GetValueRefOrAddDefault(_perMinute, minute - (minute % _step), out _) += count;
         }
 
         Count += other.Count;
         WithoutTime += other.WithoutTime;
         if (other.SinceBoot is not null)
         {
-            (SinceBoot ??= new Timeline(ClockKind.Uptime)).Merge(other.SinceBoot);
+            (SinceBoot ??= new Timeline(ClockKind.Uptime) { MaxBuckets = _maxBuckets }).Merge(other.SinceBoot);
         }
+
+        Widen();
+    }
+
+    /// <summary>Empties the timeline for reuse (its limit stays).</summary>
+    internal void Clear()
+    {
+        _perMinute.Clear();
+        _step = 1;
+        _openMinute = long.MinValue;
+        _openCount = 0;
+        Count = 0;
+        WithoutTime = 0;
+        SinceBoot?.Clear();
+    }
+
+    /// <summary>Widens the buckets along the ladder until at most <see cref="MaxBuckets"/> are kept.</summary>
+    private void Widen()
+    {
+        if (_maxBuckets <= 0 || _perMinute.Count <= _maxBuckets)
+        {
+            return;
+        }
+
+        long step = _step;
+        while (CountAt(step) > _maxBuckets)
+        {
+            int at = Array.IndexOf(s_ladder, step);
+            step = at >= 0 && at + 1 < s_ladder.Length ? s_ladder[at + 1] : step * 2;
+        }
+
+        Rebucket(step);
+
+        int CountAt(long width)
+        {
+            if (width == _step)
+            {
+                return _perMinute.Count;
+            }
+
+            var seen = new HashSet<long>();
+            foreach (long minute in _perMinute.Keys)
+            {
+                seen.Add(minute - (minute % width));
+            }
+
+            return seen.Count;
+        }
+    }
+
+    /// <summary>Sums the buckets into buckets of <paramref name="step"/> minutes (a multiple of the present width).</summary>
+    private void Rebucket(long step)
+    {
+        var wider = new Dictionary<long, long>();
+        foreach ((long minute, long count) in _perMinute)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(wider, minute - (minute % step), out _) += count;
+        }
+
+        _perMinute = wider;
+        _step = step;
     }
 
     /// <summary>The per-minute counts with the open minute written in.</summary>
@@ -291,6 +390,11 @@ public sealed class Timeline
         {
             CollectionsMarshal.GetValueRefOrAddDefault(_perMinute, _openMinute, out _) += _openCount;
             _openCount = 0;
+            if (_maxBuckets > 0 && _perMinute.Count > _maxBuckets)
+            {
+                Widen();
+                _openMinute = long.MinValue;
+            }
         }
     }
 

@@ -46,13 +46,77 @@ public sealed class TrafficStats
     private readonly PendingEntry[] _ring = new PendingEntry[2]; // held back by Add: _ring[_head] is the older
     private int _head;
     private int _pending;
+    private readonly int _budget;
+    private bool _bounded; // past the key budget: the histograms are counted directly into bounded summaries (_rollup), no cells
+    private int _overflowName = -1; // the name id that stands for every name past the budget
+    private long _namesDropped; // entries whose prefix or interface name was past the budget
+    private long _cellMinutes; // minutes added to the cells' attempt timelines (an upper bound of their buckets)
+
+    /// <summary>Per-key distinct counts past the budget: HyperLogLog of 2^9 registers (512 bytes, 4.6 % standard error).</summary>
+    private const int KeyPrecision = 9;
+
+    /// <summary>The distinct destinations of all entries past the budget: 2^14 registers (16 KB, 0.8 %).</summary>
+    private const int AllPrecision = 14;
+
+    /// <summary>The attempt timeline of an actor past the budget: at most this many buckets (wider ones as time goes on).</summary>
+    private const int ActorTimelineBuckets = 32;
 
     /// <summary>Creates empty statistics.</summary>
     /// <param name="options">Settings; defaults when null.</param>
     public TrafficStats(TrafficStatsOptions? options = null)
     {
         Options = options ?? new TrafficStatsOptions();
-        _attempts = new AttemptTracker(Options.RetryWindow.Ticks);
+        _budget = Options.KeyBudget;
+        _attempts = new AttemptTracker(Options.RetryWindow.Ticks, (int)Math.Min(4L * _budget, AttemptTracker.DefaultMaxFlows));
+        Timeline.MaxBuckets = _budget;
+        Forged.MaxClaimedUids = SketchCapacity;
+    }
+
+    /// <summary>Keys of the big histograms (sources, UIDs, services, ports, interfaces, prefixes) kept past the budget, and names kept: an eighth of it.</summary>
+    private int SketchCapacity => Math.Max(64, _budget / 8);
+
+    /// <summary>
+    /// True when some figure is an estimate: more distinct keys came than <see cref="TrafficStatsOptions.KeyBudget"/> allows,
+    /// or more live flows than it allows for telling attempts apart. <see cref="Estimates"/> says which and by how much.
+    /// </summary>
+    public bool Estimated
+    {
+        get
+        {
+            Flush();
+            return _bounded || _namesDropped > 0 || _attempts.Forgotten > 0 || Timeline.Resolution > TimeSpan.FromMinutes(1)
+                || (Timeline.SinceBoot?.Resolution > TimeSpan.FromMinutes(1)) || (_otherPrefixMail?.Estimated ?? false);
+        }
+    }
+
+    /// <summary>What is estimated and the bounds of the estimates (all zero and exact while <see cref="Estimated"/> is false).</summary>
+    public StatsEstimates Estimates
+    {
+        get
+        {
+            Rollup r = Summed;
+            return new StatsEstimates
+            {
+                KeyBudget = _budget,
+                Bounded = _bounded,
+                KeptPerHistogram = _bounded ? SketchCapacity : 0,
+                DistinctRelativeError = _bounded ? HyperLogLog.RelativeErrorOf(KeyPrecision) : 0,
+                AllDistinctRelativeError = _bounded ? HyperLogLog.RelativeErrorOf(AllPrecision) : 0,
+                DestinationsMaxError = _destinations.MaxError,
+                DestinationsDropped = _destinations.DroppedKeys,
+                SourcesMaxError = r.Sources.MaxError,
+                UidsMaxError = r.Uids.MaxError,
+                PortsMaxError = r.Ports.MaxError,
+                PrefixesMaxError = r.Prefixes.MaxError,
+                InterfacesMaxError = Math.Max(r.InInterfaces.MaxError, r.OutInterfaces.MaxError),
+                ServicesMaxError = r.Services.MaxError,
+                KeysDropped = r.Sources.DroppedKeys + r.Uids.DroppedKeys + r.Ports.DroppedKeys + r.Prefixes.DroppedKeys + r.InInterfaces.DroppedKeys
+                    + r.OutInterfaces.DroppedKeys + r.Services.DroppedKeys,
+                NamesDropped = _namesDropped,
+                AttemptsMaxError = _attempts.Forgotten,
+                TimelineResolution = Timeline.SinceBoot?.Resolution > Timeline.Resolution ? Timeline.SinceBoot.Resolution : Timeline.Resolution,
+            };
+        }
     }
 
     /// <summary>The settings in use.</summary>
@@ -118,7 +182,7 @@ public sealed class TrafficStats
     public TrafficStats OtherPrefixMail => _otherPrefixMail ??= new TrafficStats(Options);
 
     /// <summary>Whether <see cref="OtherPrefixMail"/> holds anything (reading it would create it).</summary>
-    public bool HasOtherPrefixMail => _otherPrefixMail is { _cells.Count: > 0 } || _otherPrefixMail is { _pending: > 0 };
+    public bool HasOtherPrefixMail => _otherPrefixMail is { _sequence: > 0 } || _otherPrefixMail is { _pending: > 0 };
 
     private TrafficStats? _otherPrefixMail;
 
@@ -205,6 +269,12 @@ public sealed class TrafficStats
     private void Count(ref PendingEntry e)
     {
         long attempts = e.Port < 0 || _attempts.IsNew(e.Flow, e.Clock) ? 1 : 0;
+        if (_bounded)
+        {
+            CountSketched(ref e, attempts);
+            return;
+        }
+
         int dstId = e.HasDst ? _destinations.Add(e.Dst, e.DstHash, e.Copies, attempts, in e.Time) : -1;
         Cell? cell = _lastCell;
         if (cell is null || !cell.Key.Equals(e.Key))
@@ -217,6 +287,11 @@ public sealed class TrafficStats
         KeyStat stat = cell.Writable;
         stat.Add(e.Copies, attempts, in e.Time, dstId, trackDestinations: true);
         stat.AddDetail(e.Port, e.Copies, attempts, in e.Time);
+        if (attempts > 0 && (e.Time.HasTime || e.Time.HasUptime) && cell.LastMinute != e.Time.Minute)
+        {
+            cell.LastMinute = e.Time.Minute;
+            _cellMinutes++;
+        }
         if (e.Key.HasUid && e.HasGid)
         {
             cell.Gid = e.Gid;
@@ -224,6 +299,129 @@ public sealed class TrafficStats
         }
 
         _sequence++;
+        if (_cells.Count > _budget || _destinations.Held > _budget || _cellMinutes > MaxCellMinutes)
+        {
+            SwitchToBounded();
+        }
+    }
+
+    /// <summary>The most minutes the actors' attempt timelines hold while exact (16 × the budget, about 28 bytes each).</summary>
+    private long MaxCellMinutes => 16L * _budget;
+
+    /// <summary>Past the key budget: counts an entry straight into the bounded histograms.</summary>
+    private void CountSketched(ref PendingEntry e, long attempts)
+    {
+        if (e.HasDst)
+        {
+            _destinations.AddSketched(e.Dst, e.DstHash, e.Copies, attempts, in e.Time);
+        }
+
+        Rollup t = _rollup!;
+        CellKey k = e.Key;
+        if (_anyService && t.UidsWithoutService is null)
+        {
+            ServicelessUids(t); // the first service since the switch: until now every UID's traffic was without one
+        }
+
+        t.All.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail: true, e.Port, _budget);
+        if (!k.Src.IsNone)
+        {
+            Sketched(t.Sources, k.Src, ref e, attempts, detail: true);
+        }
+
+        if (e.Port >= 0)
+        {
+            Sketched(t.Ports, (ushort)e.Port, ref e, attempts, detail: false);
+        }
+
+        if (k.HasUid)
+        {
+            KeyStat uid = Sketched(t.Uids, k.Uid, ref e, attempts, detail: true);
+            if (e.HasGid)
+            {
+                uid.Gid = e.Gid;
+            }
+        }
+        else
+        {
+            t.WithoutUid.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail: true, e.Port, _budget);
+        }
+
+        if (_serviceOfName[k.Prefix] is { } service)
+        {
+            Sketched(t.Services, service, ref e, attempts, detail: true).Uid = k.HasUid ? k.Uid : null;
+        }
+        else if (k.HasUid && t.UidsWithoutService is not null)
+        {
+            Sketched(t.UidsWithoutService, k.Uid, ref e, attempts, detail: true);
+        }
+
+        string inName = _names[k.In];
+        string outName = _names[k.Out];
+        Sketched(t.OutInterfaces, outName, ref e, attempts, detail: true);
+        KeyStat inStat = Sketched(t.InInterfaces, inName, ref e, attempts, detail: true);
+        Sketched(t.Prefixes, _names[k.Prefix], ref e, attempts, detail: false);
+        if (inName.Length > 0 && outName.Length > 0)
+        {
+            inStat.AddSourceSketched(k.Src, KeyPrecision);
+            t.Forwarded.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail: true, e.Port, _budget);
+        }
+
+        _sequence++;
+    }
+
+    /// <summary>Past the key budget: the per-UID table without services, made as a copy of the UIDs' when a service first appears.</summary>
+    private KeyStats<uint> ServicelessUids(Rollup t)
+    {
+        if (t.UidsWithoutService is null)
+        {
+            var table = new KeyStats<uint>(trackDestinations: true, actor: true);
+            table.ToBounded(SketchCapacity, static _ => { });
+            table.MergeSketched(t.Uids, KeyPrecision, ActorTimelineBuckets);
+            t.UidsWithoutService = table;
+        }
+
+        return t.UidsWithoutService;
+    }
+
+    private static KeyStat Sketched<TKey>(KeyStats<TKey> table, TKey key, ref PendingEntry e, long attempts, bool detail)
+        where TKey : notnull
+    {
+        KeyStat stat = table.Slot(key);
+        stat.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail, e.Port, ActorTimelineBuckets);
+        table.Counted(stat);
+        return stat;
+    }
+
+    /// <summary>
+    /// Leaves exact counting for good: the histograms summed from the cells become bounded summaries (Space-Saving of
+    /// <see cref="SketchCapacity"/> keys each, distinct sets as HyperLogLog sketches), the destinations the
+    /// <see cref="TrafficStatsOptions.KeyBudget"/> most frequent, and the cells are dropped.
+    /// </summary>
+    private void SwitchToBounded()
+    {
+        var r = new Rollup(this);
+        DestinationStats destinations = _destinations;
+        Func<int, ulong> hashOf = destinations.HashOf;
+        Action<KeyStat> convert = s => s.ToSketches(hashOf, KeyPrecision, ActorTimelineBuckets);
+        int k = SketchCapacity;
+        r.Ports.ToBounded(k, convert);
+        r.Uids.ToBounded(k, convert);
+        r.Sources.ToBounded(k, convert);
+        r.OutInterfaces.ToBounded(k, convert);
+        r.InInterfaces.ToBounded(k, convert);
+        r.Prefixes.ToBounded(k, convert);
+        r.Services.ToBounded(k, convert);
+        r.UidsWithoutService?.ToBounded(k, convert);
+        r.All.ToSketches(hashOf, AllPrecision, _budget);
+        r.WithoutUid.ToSketches(hashOf, KeyPrecision, _budget);
+        r.Forwarded.ToSketches(hashOf, KeyPrecision, _budget);
+        destinations.ToBounded(_budget, AllPrecision);
+        _cells.Clear();
+        _cells.TrimExcess();
+        _lastCell = null;
+        _rollup = r;
+        _bounded = true;
     }
 
     /// <summary>What <see cref="Count"/> needs of an entry, taken from its record.</summary>
@@ -266,6 +464,13 @@ public sealed class TrafficStats
         ArgumentNullException.ThrowIfNull(other);
         Flush();
         other.Flush();
+        _attempts.Forgotten += other._attempts.Forgotten;
+        _namesDropped += other._namesDropped;
+        if (_bounded || other._bounded)
+        {
+            MergeSketched(other);
+            return;
+        }
 
         // The other instance numbered its destinations and names its own way: map them to ours first.
         int[] ids = _destinations.Merge(other._destinations);
@@ -289,6 +494,7 @@ public sealed class TrafficStats
         }
 
         _sequence += other._sequence;
+        _cellMinutes += other._cellMinutes;
         Timeline.Merge(other.Timeline);
         Forged.Merge(other.Forged);
         if (other.HasOtherPrefixMail)
@@ -297,14 +503,72 @@ public sealed class TrafficStats
         }
         _lastCell = null;
         _version++;
+        if (_cells.Count > _budget || _destinations.Held > _budget || _cellMinutes > MaxCellMinutes)
+        {
+            SwitchToBounded();
+        }
     }
 
-    /// <summary>The per-key histograms, summed from the cells when read after a change.</summary>
+    /// <summary>Merge when either side is past its key budget: bounded summaries added (errors added).</summary>
+    private void MergeSketched(TrafficStats other)
+    {
+        if (!_bounded)
+        {
+            SwitchToBounded();
+        }
+
+        TrafficStats theirs = other;
+        if (!other._bounded)
+        {
+            theirs = new TrafficStats(Options);
+            theirs.Merge(other);
+            if (!theirs._bounded)
+            {
+                theirs.SwitchToBounded();
+            }
+        }
+
+        _anyService |= other._anyService;
+        _destinations.MergeSketched(theirs._destinations);
+        Rollup a = _rollup!;
+        Rollup b = theirs._rollup!;
+        a.Ports.MergeSketched(b.Ports, KeyPrecision, ActorTimelineBuckets);
+        a.Uids.MergeSketched(b.Uids, KeyPrecision, ActorTimelineBuckets);
+        a.Sources.MergeSketched(b.Sources, KeyPrecision, ActorTimelineBuckets);
+        a.OutInterfaces.MergeSketched(b.OutInterfaces, KeyPrecision, ActorTimelineBuckets);
+        a.InInterfaces.MergeSketched(b.InInterfaces, KeyPrecision, ActorTimelineBuckets);
+        a.Prefixes.MergeSketched(b.Prefixes, KeyPrecision, ActorTimelineBuckets);
+        a.Services.MergeSketched(b.Services, KeyPrecision, ActorTimelineBuckets);
+        if (a.UidsWithoutService is not null || b.UidsWithoutService is not null)
+        {
+            ServicelessUids(a).MergeSketched(b.UidsWithoutService ?? b.Uids, KeyPrecision, ActorTimelineBuckets);
+        }
+
+        a.All.MergeSketched(b.All, AllPrecision, _budget);
+        a.WithoutUid.MergeSketched(b.WithoutUid, KeyPrecision, _budget);
+        a.Forwarded.MergeSketched(b.Forwarded, KeyPrecision, _budget);
+        _sequence += other._sequence;
+        Timeline.Merge(other.Timeline);
+        Forged.Merge(other.Forged);
+        if (other.HasOtherPrefixMail)
+        {
+            OtherPrefixMail.Merge(other.OtherPrefixMail);
+        }
+
+        _version++;
+    }
+
+    /// <summary>The per-key histograms, summed from the cells when read after a change (past the key budget: counted directly).</summary>
     private Rollup Summed
     {
         get
         {
             Flush();
+            if (_bounded)
+            {
+                return _rollup!;
+            }
+
             if (_rollup is null || _rollup.Version != _version)
             {
                 _rollup = new Rollup(this);
@@ -328,6 +592,21 @@ public sealed class TrafficStats
             {
                 return id;
             }
+        }
+
+        if (_names.Count >= SketchCapacity && _overflowName >= 0)
+        {
+            _namesDropped++;
+            return _overflowName;
+        }
+
+        if (_names.Count >= SketchCapacity)
+        {
+            // Past the budget every further name is counted under one: a flood of forged prefixes cannot grow memory.
+            bytes = "(other names past the key budget)"u8;
+            known = null;
+            _namesDropped++;
+            _overflowName = _names.Count;
         }
 
         _names.Add(known ?? Encoding.UTF8.GetString(bytes));
@@ -367,6 +646,7 @@ public sealed class TrafficStats
         public readonly CellKey Key = key;
         public uint? Gid;
         public long GidSequence = -1;
+        public long LastMinute = long.MinValue; // of its attempt timeline
         private KeyStat _stat = new();
 
         /// <summary>The cell's figures, to read (a snapshot may hold the same object: see <see cref="KeyStats{TKey}.Absorb"/>).</summary>
@@ -430,7 +710,7 @@ public sealed class TrafficStats
         public readonly KeyStats<string> InInterfaces = new(trackDestinations: true, actor: true);
         public readonly KeyStats<string> Prefixes = new(trackDestinations: true);
         public readonly KeyStats<string> Services = new(trackDestinations: true, actor: true);
-        public readonly KeyStats<uint>? UidsWithoutService;
+        public KeyStats<uint>? UidsWithoutService;
         public readonly KeyStat All = new();
         public readonly KeyStat Forwarded = new();
 
