@@ -122,6 +122,13 @@ internal static class Scan
                         break;
                     case "csv":
                         Report.Csv(outWriter, stats, settings.Top);
+                        if (stats.Estimated)
+                        {
+                            // CSV has no place for a bound: say it where a person or a cron mail sees it
+                            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"mgscan: more distinct keys than --max-keys {stats.Estimates.KeyBudget:N0}: the counts are estimates; --format json gives the bound of each, a larger --max-keys exact figures"));
+                        }
+
                         break;
                     default:
                         if (settings.Machine is { } m)

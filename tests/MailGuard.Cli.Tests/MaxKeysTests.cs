@@ -23,6 +23,17 @@ public class MaxKeysTests
     }
 
     [Fact]
+    public void Mgscan_Csv_PastTheBudget_SaysOnStderrThatTheCountsAreEstimates()
+    {
+        (int code, string csv, string err) = MgscanTests.Run(null, "--format", "csv", "--max-keys", "64", Incident);
+        Assert.Equal(0, code);
+        Assert.NotEmpty(csv);
+        Assert.Equal("mgscan: more distinct keys than --max-keys 64: the counts are estimates; --format json gives the bound of each, a larger --max-keys exact figures\n", err);
+        (_, _, err) = MgscanTests.Run(null, "--format", "csv", "--max-keys", "2000", Incident);
+        Assert.Equal("", err);
+    }
+
+    [Fact]
     public void Mgscan_MaxKeysBelowTheKeys_MarksEstimatesAndStillNamesTheSpammer()
     {
         (int code, string text, string err) = MgscanTests.Run(null, "--passwd", "samples/logs/passwd", "--max-keys", "64", Incident);
