@@ -99,7 +99,7 @@ internal static class Options
     {
         ["--top"] = "a whole number from 1 to 2147483647",
         ["--max-keys"] = "a whole number from 64 to 2147483647",
-        ["--format"] = "table, json, csv or ndjson",
+        ["--format"] = "table, json, csv, ndjson or prometheus",
         ["--prefix"] = "a pattern ('*' any text, '?' one character, '#' the rule's port)",
         ["--all"] = "no value",
         ["--port"] = "port numbers (1-65535) or service names, comma-separated: 25,587 or smtp",

@@ -85,10 +85,10 @@ public static class Program
         };
         var format = new Option<string>("--format", "-f")
         {
-            Description = "Output: table (for the terminal), json (stable schema mailguard.report/1, see docs/report-json.md), csv, or ndjson (one JSON object per entry as it is read, Elastic Common Schema names, for log shippers: docs/entries-ndjson.md).",
+            Description = "Output: table (for the terminal), json (stable schema mailguard.report/1, see docs/report-json.md), csv, ndjson (one JSON object per entry as it is read, Elastic Common Schema names, for log shippers: docs/entries-ndjson.md) or prometheus (the text exposition format, for node_exporter's textfile collector: docs/prometheus.md).",
             DefaultValueFactory = _ => "table",
-            HelpName = "table|json|csv|ndjson",
-            CustomParser = r => r.Tokens[^1].Value is "table" or "json" or "csv" or "ndjson" ? r.Tokens[^1].Value : Options.Fail(r, $"--format: '{r.Tokens[^1].Value}' is not {Options.Accepts("--format")}", ""),
+            HelpName = "table|json|csv|ndjson|prometheus",
+            CustomParser = r => r.Tokens[^1].Value is "table" or "json" or "csv" or "ndjson" or "prometheus" ? r.Tokens[^1].Value : Options.Fail(r, $"--format: '{r.Tokens[^1].Value}' is not {Options.Accepts("--format")}", ""),
         };
         var prefix = new Option<string?>("--prefix")
         {

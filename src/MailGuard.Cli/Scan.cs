@@ -120,6 +120,10 @@ internal static class Scan
                         await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                         Report.Json(stdout, stats, totals, settings.Top, verdict);
                         break;
+                    case "prometheus":
+                        await outWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                        Prometheus.Write(stdout, verdict, totals, settings.Top);
+                        break;
                     case "csv":
                         Report.Csv(outWriter, stats, settings.Top);
                         if (stats.Estimated)

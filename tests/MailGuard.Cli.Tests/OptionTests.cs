@@ -17,7 +17,7 @@ public class OptionTests
         { ["--top", "99999999999", Log], "--top: '99999999999'", "2147483647" },
         { ["--top", "1.5", Log], "--top: '1.5'", "whole number" },
         { [Log, "--top"], "--top:", "whole number" },
-        { ["--format", "xml", Log], "--format: 'xml'", "table, json, csv or ndjson" }, // was help, exit 1
+        { ["--format", "xml", Log], "--format: 'xml'", "table, json, csv, ndjson or prometheus" }, // was help, exit 1
         { ["--frobnicate", Log], "--frobnicate", "--help" }, // was read as a file name, and a report printed
         { ["-x", Log], "-x", "--help" },
         { ["--frob=1", Log], "--frob=1", "--help" },
