@@ -175,11 +175,11 @@ grep -q '"event": "listening"' "$WORK/sink.jsonl" || { echo "apps.sh: the sink i
 # --------------------------------------------------------------------------
 S0=$("$PY" "$HERE/kmsg.py" last)
 sysctl -qw net.netfilter.nf_log_all_netns=1
-( # watch the shared switch and the namespace list while our traffic runs (bounded)
+( # watch the shared switch while our traffic runs, the namespace list until our rsyslogd stops (bounded)
     for ((i = 0; i < 3000; i++)); do
-        [[ -e $WORK/traffic.done ]] && break
+        [[ -e $WORK/vps.done ]] && break
         v=$(cat /proc/sys/net/netfilter/nf_log_all_netns)
-        [[ $v == 1 ]] || echo "$(date -u +%T.%N) nf_log_all_netns=$v" >> "$WORK/disturbed"
+        [[ $v == 1 || -e $WORK/traffic.done ]] || echo "$(date -u +%T.%N) nf_log_all_netns=$v" >> "$WORK/disturbed"
         f=$(foreign_ns)
         [[ -z $f ]] || echo "$(date -u +%T.%N) other namespaces: $(echo $f)" >> "$WORK/disturbed"
         sleep 0.1
@@ -209,17 +209,16 @@ S1=$("$PY" "$HERE/kmsg.py" last)
 "$PY" "$HERE/kmsg.py" dump "$S0" "$S1" > "$WORK/out/kmsg.txt" || true
 invps postqueue -p > "$WORK/out/postqueue-end.txt" 2>&1 || true
 
-if [[ -s $WORK/disturbed ]]; then
-    echo "apps.sh: another program touched the shared netfilter log switch or made namespaces during the traffic; run again:" >&2
-    sort -u -k2 "$WORK/disturbed" | head -5 >&2
-    exit 75
-fi
-
 # --------------------------------------------------------------------------
 # 5. stop, build and check the ground truth, publish
 # --------------------------------------------------------------------------
 touch "$WORK/stop"
 wait_for 40 -e "$WORK/vps.done"
+if [[ -s $WORK/disturbed ]]; then
+    echo "apps.sh: another program touched the shared netfilter log switch or made namespaces during the capture; run again:" >&2
+    sort -u -k2 "$WORK/disturbed" | head -5 >&2
+    exit 75
+fi
 for f in sink v2ray-client ss-local-carol ss-local-dave; do
     p=$(cat "$WORK/pids/$f"); ours "$p" && kill "$p" 2>/dev/null || true
 done
@@ -240,6 +239,7 @@ grep -E '^(root|postfix|webapp|v2ray|shadowsocks):' "$WORK/ov/etc-up/passwd" > "
 mkdir -p "$DEST"
 install -m 644 "$WORK/out/kern.log" "$DEST/kern.log"
 install -m 644 "$WORK/out/mail.log" "$DEST/mail.log"
+install -m 644 "$WORK/out/mail-rfc3339.log" "$DEST/mail-rfc3339.log"
 install -m 644 "$WORK/out/v2ray-access.log" "$DEST/v2ray-access.log"
 install -m 644 "$WORK/out/v2ray-error.log" "$DEST/v2ray-error.log"
 install -m 644 "$WORK/out/shadowsocks-ss-server.log" "$DEST/shadowsocks.log"
