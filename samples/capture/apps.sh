@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Capture REAL application logs next to the kernel's LOG lines, with their ground truth (issue 15).
 #
-#   sudo bash samples/capture/apps.sh          (about 2 minutes; KEEP_WORK=1 keeps the work folder)
+#   sudo bash samples/capture/apps.sh          (about 2 minutes, 4 with exim; KEEP_WORK=1 keeps the work folder)
+#   sudo bash samples/capture/apps.sh exim     (the same web application and office with Exim instead of
+#                                              Postfix, no proxies; EXIM_ROOT=/tmp/mg-exim/root by default:
+#                                              Debian's exim4-base, exim4-config and exim4-daemon-light
+#                                              unpacked there with dpkg -x, as they cannot be installed
+#                                              beside postfix) -> samples/logs/apps-exim/
 #
 # What runs, all of it the real Debian programs (postfix, v2ray, shadowsocks-libev, php-cli, rsyslog,
 # python3-aiosmtpd), in network namespaces made here and removed at the end:
@@ -13,7 +18,8 @@
 #     --action log-only` prints (IPv4 part: --syn, --log-uid, 10/s burst 50, then accept);
 #   * mg-amx: the "remote MX" addresses (198.51.100.0/24, 203.0.113.0/24 on its loopback) and an
 #     SMTP sink (apps/sink.py) that records, for each connection, the sender's port and the sample
-#     tag of each message: the ground truth; 203.0.113.250 and .251 drop port 25 (dead MXs);
+#     tag of each message: the ground truth; 203.0.113.250 and .251 drop port 25 (dead MXs); the
+#     VPS's resolver 192.0.2.1 answers every query "no such name" (apps/dns.py);
 #   * mg-aclient: the office's mail client (203.0.113.79, SMTP submission to Postfix on 587), two
 #     V2Ray clients (a v2ray in client mode, vmess users alice from 203.0.113.77 and bob from
 #     203.0.113.78), an open-proxy user (203.0.113.81, plain SOCKS5), two ss-local (carol and dave,
@@ -32,14 +38,21 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 need_root
 A=$HERE/apps
-DEST=$(cd "$HERE/.." && pwd)/logs/apps
+MTA=${1:-postfix}
+EXIM_ROOT=${EXIM_ROOT:-/tmp/mg-exim/root}
+case $MTA in
+    postfix) DEST=$(cd "$HERE/.." && pwd)/logs/apps; PROXIES=(v2ray ss-server ss-local) ;;
+    exim) DEST=$(cd "$HERE/.." && pwd)/logs/apps-exim; PROXIES=()
+          [[ -x $EXIM_ROOT/usr/sbin/exim4 ]] || { echo "apps.sh: no Exim in EXIM_ROOT=$EXIM_ROOT (see samples/logs/apps-exim/README.md)" >&2; exit 1; } ;;
+    *) echo "apps.sh: usage: apps.sh [postfix|exim]" >&2; exit 2 ;;
+esac
 PY=/usr/bin/python3
 NS_VPS=mg-avps
 NS_MX=mg-amx
 NS_CLIENT=mg-aclient
 export TZ=UTC LC_ALL=C
 
-for cmd in ip iptables unshare nsenter setpriv rsyslogd postfix postconf v2ray ss-server ss-local php logger "$PY"; do
+for cmd in ip iptables unshare nsenter setpriv rsyslogd postfix postconf "${PROXIES[@]}" php logger openssl "$PY"; do
     command -v "$cmd" >/dev/null || { echo "apps.sh: missing $cmd (apt-get install postfix v2ray shadowsocks-libev php-cli python3-aiosmtpd rsyslog)" >&2; exit 1; }
 done
 "$PY" -c 'import aiosmtpd' 2>/dev/null || { echo "apps.sh: missing python3-aiosmtpd" >&2; exit 1; }
@@ -148,25 +161,29 @@ vps iptables -I OUTPUT 1 -p tcp -m multiport --dports 25,465,587,2525 -j MAILGUA
 # --------------------------------------------------------------------------
 # 3. the remote MXs, the VPS, the clients' programs
 # --------------------------------------------------------------------------
-timeout 300 ip netns exec $NS_MX "$PY" "$A/sink.py" "$WORK/sink.jsonl" 240 </dev/null >"$WORK/sink.stderr" 2>&1 &
+timeout 360 ip netns exec $NS_MX "$PY" "$A/sink.py" "$WORK/sink.jsonl" 300 </dev/null >"$WORK/sink.stderr" 2>&1 &
 echo $! > "$WORK/pids/sink"
+timeout 360 ip netns exec $NS_MX "$PY" "$A/dns.py" 192.0.2.1 300 </dev/null >"$WORK/dns.stderr" 2>&1 &
+echo $! > "$WORK/pids/dns"
 
-ip netns exec $NS_VPS unshare --mount --uts --fork --kill-child bash "$A/vps.sh" "$WORK" "$A" \
+ip netns exec $NS_VPS unshare --mount --uts --fork --kill-child bash "$A/vps.sh" "$WORK" "$A" "$MTA" "$EXIM_ROOT" \
     </dev/null >"$WORK/vps.log" 2>&1 &
 echo $! > "$WORK/pids/vps-unshare"
 wait_for 60 -e "$WORK/vps.ready" || { cat "$WORK/vps.log" >&2; exit 1; }
 VPSPID=$(cat "$WORK/pids/vps")
 invps() { nsenter -t "$VPSPID" -m -u -n "$@"; }
 
-timeout 300 ip netns exec $NS_CLIENT v2ray -config "$A/v2ray-client.json" </dev/null >"$WORK/v2ray-client.log" 2>&1 &
-echo $! > "$WORK/pids/v2ray-client"
-for u in carol:8388:10803 dave:8389:10804; do
-    IFS=: read -r name sport lport <<<"$u"
-    pw=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["password"])' "$A/ss-$name.json")
-    timeout 300 ip netns exec $NS_CLIENT ss-local -s 192.0.2.10 -p "$sport" -b 127.0.0.1 -l "$lport" -k "$pw" \
-        -m chacha20-ietf-poly1305 -t 60 </dev/null >"$WORK/ss-local-$name.log" 2>&1 &
-    echo $! > "$WORK/pids/ss-local-$name"
-done
+if [[ $MTA == postfix ]]; then
+    timeout 300 ip netns exec $NS_CLIENT v2ray -config "$A/v2ray-client.json" </dev/null >"$WORK/v2ray-client.log" 2>&1 &
+    echo $! > "$WORK/pids/v2ray-client"
+    for u in carol:8388:10803 dave:8389:10804; do
+        IFS=: read -r name sport lport <<<"$u"
+        pw=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["password"])' "$A/ss-$name.json")
+        timeout 300 ip netns exec $NS_CLIENT ss-local -s 192.0.2.10 -p "$sport" -b 127.0.0.1 -l "$lport" -k "$pw" \
+            -m chacha20-ietf-poly1305 -t 60 </dev/null >"$WORK/ss-local-$name.log" 2>&1 &
+        echo $! > "$WORK/pids/ss-local-$name"
+    done
+fi
 sleep 2
 grep -q '"event": "listening"' "$WORK/sink.jsonl" || { echo "apps.sh: the sink is not listening" >&2; cat "$WORK/sink.stderr" >&2; exit 1; }
 
@@ -186,19 +203,25 @@ sysctl -qw net.netfilter.nf_log_all_netns=1
     done
 ) &
 T0=$(( $(date +%s) + 2 ))
-timeout 150 nsenter -t "$VPSPID" -m -u -n "$PY" "$A/drive.py" local "$T0" "$WORK/local.jsonl" \
+timeout 150 nsenter -t "$VPSPID" -m -u -n "$PY" "$A/drive.py" local "$MTA" "$T0" "$WORK/local.jsonl" \
     </dev/null >"$WORK/drive-local.log" 2>&1 &
 LOCAL=$!
-timeout 150 ip netns exec $NS_CLIENT "$PY" "$A/drive.py" client "$T0" "$WORK/client.jsonl" \
+timeout 150 ip netns exec $NS_CLIENT "$PY" "$A/drive.py" client "$MTA" "$T0" "$WORK/client.jsonl" \
     </dev/null >"$WORK/drive-client.log" 2>&1 &
 CLIENT=$!
 wait $LOCAL || { echo "apps.sh: local driver failed" >&2; cat "$WORK/drive-local.log" >&2; exit 1; }
 wait $CLIENT || { echo "apps.sh: client driver failed" >&2; cat "$WORK/drive-client.log" >&2; exit 1; }
 
-# Postfix gives up on the dead MX after smtp_connect_timeout (30 s): wait for that deferral (bounded)
-MAILLOG=/proc/$VPSPID/root/var/log/mail.log
-for _ in $(seq 600); do
-    grep -q 'status=deferred' "$MAILLOG" 2>/dev/null && break
+# the MTA gives up on the dead MX: Postfix after smtp_connect_timeout (30 s), Exim when the kernel gives
+# up the connection (about 130 s, 11 SYNs: Exim opens with TCP Fast Open, and then its connect_timeout
+# does not apply); wait for that deferral (bounded)
+if [[ $MTA == postfix ]]; then
+    MAILLOG=/proc/$VPSPID/root/var/log/mail.log DEFERRAL='status=deferred' WAIT=600
+else
+    MAILLOG=/proc/$VPSPID/root/var/log/exim4/mainlog DEFERRAL=' == hal@dead.example.net ' WAIT=2000
+fi
+for _ in $(seq $WAIT); do
+    grep -qF "$DEFERRAL" "$MAILLOG" 2>/dev/null && break
     sleep 0.1
 done
 sleep 3
@@ -219,17 +242,24 @@ if [[ -s $WORK/disturbed ]]; then
     sort -u -k2 "$WORK/disturbed" | head -5 >&2
     exit 75
 fi
-for f in sink v2ray-client ss-local-carol ss-local-dave; do
+for f in sink dns v2ray-client ss-local-carol ss-local-dave; do
+    [[ -e $WORK/pids/$f ]] || continue
     p=$(cat "$WORK/pids/$f"); ours "$p" && kill "$p" 2>/dev/null || true
 done
-grep -E '^(root|postfix|webapp|v2ray|shadowsocks):' "$WORK/ov/etc-up/passwd" > "$WORK/out/passwd"
+if [[ $MTA == postfix ]]; then USERS='root|postfix|webapp|v2ray|shadowsocks'; else USERS='root|Debian-exim|webapp'; fi
+grep -E "^($USERS):" "$WORK/ov/etc-up/passwd" > "$WORK/out/passwd"
 {
     echo "capture_date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "kernel=$(uname -r)"
     echo "iptables=$(iptables --version)"
-    for p in postfix v2ray shadowsocks-libev php8.2-cli rsyslog python3-aiosmtpd; do
+    echo "mta=$MTA"
+    if [[ $MTA == postfix ]]; then PKGS=(postfix v2ray shadowsocks-libev); else PKGS=(); fi
+    for p in "${PKGS[@]}" php8.2-cli rsyslog python3-aiosmtpd; do
         echo "$p=$(dpkg-query -W -f '${Version}' "$p")"
     done
+    if [[ $MTA == exim ]]; then
+        echo "exim4=$(zcat "$EXIM_ROOT/usr/share/doc/exim4-base/changelog.Debian.gz" | head -1 | sed 's/^exim4 (\([^)]*\)).*/\1/')"
+    fi
     echo "tcp_syn_linear_timeouts=$(ip netns exec $NS_VPS cat /proc/sys/net/ipv4/tcp_syn_linear_timeouts 2>/dev/null || echo 0)"
     echo "t0=$T0"
     echo "kmsg_seq_range=$S0..$S1"
@@ -237,14 +267,13 @@ grep -E '^(root|postfix|webapp|v2ray|shadowsocks):' "$WORK/ov/etc-up/passwd" > "
 "$PY" "$A/truth.py" "$WORK" "$WORK/out/truth.json"
 
 mkdir -p "$DEST"
-install -m 644 "$WORK/out/kern.log" "$DEST/kern.log"
-install -m 644 "$WORK/out/mail.log" "$DEST/mail.log"
-install -m 644 "$WORK/out/mail-rfc3339.log" "$DEST/mail-rfc3339.log"
-install -m 644 "$WORK/out/v2ray-access.log" "$DEST/v2ray-access.log"
-install -m 644 "$WORK/out/v2ray-error.log" "$DEST/v2ray-error.log"
-install -m 644 "$WORK/out/shadowsocks-ss-server.log" "$DEST/shadowsocks.log"
-install -m 644 "$WORK/out/php-mail.log" "$DEST/php-mail.log"
-install -m 644 "$WORK/out/passwd" "$DEST/passwd"
-install -m 644 "$WORK/out/capture-info.txt" "$DEST/capture-info.txt"
-install -m 644 "$WORK/out/truth.json" "$DEST/truth.json"
+if [[ $MTA == postfix ]]; then
+    PUBLISH=(kern.log mail.log mail-rfc3339.log v2ray-access.log v2ray-error.log shadowsocks-ss-server.log:shadowsocks.log
+             php-mail.log passwd capture-info.txt truth.json)
+else
+    PUBLISH=(kern.log exim4-mainlog php-mail.log passwd capture-info.txt truth.json)
+fi
+for f in "${PUBLISH[@]}"; do
+    install -m 644 "$WORK/out/${f%%:*}" "$DEST/${f##*:}"
+done
 echo "apps.sh: wrote $DEST"

@@ -5,38 +5,50 @@ using System.Text.Json;
 namespace MailGuard.Parsing.Tests;
 
 /// <summary>
-/// The application-log samples of issue 15 (samples/logs/apps, made by samples/capture/apps.sh with the real Postfix,
-/// V2Ray, shadowsocks-libev and PHP) against their ground truth, truth.json — written by samples/capture/apps/truth.py
-/// from what the capture itself recorded (the fake MX saw each connection's source port and each message's tag), not
-/// from these logs. What exists today is pinned: the library reads kern.log and its attempts per UID and destination
-/// are the truth's; and the truth's pointers into the application logs hold, for the join that will be built on them.
+/// The application-log samples of issue 15 — samples/logs/apps (Postfix, V2Ray, shadowsocks-libev, PHP) and
+/// samples/logs/apps-exim (Exim, PHP), made by samples/capture/apps.sh with the real programs — against their ground
+/// truth, truth.json, written by samples/capture/apps/truth.py from what the capture itself recorded (the fake MX saw
+/// each connection's source port and each message's tag), not from these logs. What exists today is pinned: the
+/// library reads kern.log and its attempts per UID and destination are the truth's; and the truth's pointers into the
+/// application logs hold, for the join that will be built on them.
 /// </summary>
 public class AppSamplesTests
 {
-    private static readonly string Dir = Path.Combine(Repo.Samples, "apps");
-    private static readonly JsonElement Truth = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Dir, "truth.json"))).RootElement;
+    /// <summary>The sample sets and their attempts per cause, as their README states them.</summary>
+    private static readonly Dictionary<string, string> s_perCause = new()
+    {
+        ["apps"] = "alice 12, bob 4, carol 6, contact 2, dave 2, mallory 3, office 4, report 3, webshell 8",
+        ["apps-exim"] = "contact 2, office 4, report 3, webshell 8",
+    };
 
-    private static IEnumerable<JsonElement> Attempts => Truth.GetProperty("attempts").EnumerateArray();
+    public static TheoryData<string> Sets() => [.. s_perCause.Keys];
+
+    private static JsonElement Truth(string set) => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Repo.Samples, set, "truth.json"))).RootElement;
+
+    private static List<JsonElement> Attempts(JsonElement truth) => [.. truth.GetProperty("attempts").EnumerateArray()];
 
     /// <summary>kern.log as mgscan reads it: the year from the capture date, stamps in UTC (as written).</summary>
-    private static MailScanOptions Options(Action<MailEntry>? onEntry = null) => new()
+    private static MailScanOptions Options(JsonElement truth, Action<MailEntry>? onEntry = null) => new()
     {
-        ReferenceTime = DateTimeOffset.Parse(Truth.GetProperty("capture").GetProperty("capture_date_utc").GetString()!, CultureInfo.InvariantCulture),
+        ReferenceTime = DateTimeOffset.Parse(truth.GetProperty("capture").GetProperty("capture_date_utc").GetString()!, CultureInfo.InvariantCulture),
         TimeZone = TimeZoneInfo.Utc,
         OnEntry = onEntry,
     };
 
     private static NetAddress Address(JsonElement e) => NetAddress.FromIPAddress(IPAddress.Parse(e.GetString()!));
 
-    private static string[] Lines(string file) => File.ReadAllLines(Path.Combine(Dir, file));
+    private static string[] Lines(string set, string file) =>
+        File.Exists(Path.Combine(Repo.Samples, set, file)) ? File.ReadAllLines(Path.Combine(Repo.Samples, set, file)) : [];
 
-    [Fact]
-    public async Task FilesAsync_AppsKernLog_CountsTheTruthsAttemptsPerUidAndDestination()
+    [Theory]
+    [MemberData(nameof(Sets))]
+    public async Task FilesAsync_AppsKernLog_CountsTheTruthsAttemptsPerUidAndDestination(string set)
     {
-        MailScanReport report = await MailScan.FilesAsync([Path.Combine(Dir, "kern.log")], Options(), TestContext.Current.CancellationToken);
+        JsonElement truth = Truth(set);
+        MailScanReport report = await MailScan.FilesAsync([Path.Combine(Repo.Samples, set, "kern.log")], Options(truth), TestContext.Current.CancellationToken);
 
         Assert.True(report.Complete);
-        JsonElement totals = Truth.GetProperty("totals");
+        JsonElement totals = truth.GetProperty("totals");
         Assert.Equal(totals.GetProperty("lines").GetInt64(), report.Totals.Entries);
         Assert.Equal(totals.GetProperty("attempts").GetInt64(), report.All.Attempts);
         Assert.Equal(totals.GetProperty("destinations").GetInt32(), report.All.DistinctDestinations);
@@ -52,7 +64,7 @@ public class AppSamplesTests
             Assert.Equal(uid.Value.GetProperty("destinations").GetArrayLength(), stat.DistinctDestinations);
         }
 
-        foreach (IGrouping<string, JsonElement> dst in Attempts.GroupBy(a => a.GetProperty("dst").GetString()!))
+        foreach (IGrouping<string, JsonElement> dst in Attempts(truth).GroupBy(a => a.GetProperty("dst").GetString()!))
         {
             KeyStat? stat = report.Destinations[NetAddress.FromIPAddress(IPAddress.Parse(dst.Key))];
             Assert.NotNull(stat);
@@ -61,16 +73,18 @@ public class AppSamplesTests
         }
     }
 
-    [Fact]
-    public async Task FilesAsync_AppsKernLog_GivesEachAttemptOfTheTruthWithItsUidAndFirstTime()
+    [Theory]
+    [MemberData(nameof(Sets))]
+    public async Task FilesAsync_AppsKernLog_GivesEachAttemptOfTheTruthWithItsUidAndFirstTime(string set)
     {
+        JsonElement truth = Truth(set);
         var entries = new List<MailEntry>();
-        MailScanReport report = await MailScan.FilesAsync([Path.Combine(Dir, "kern.log")], Options(entries.Add), TestContext.Current.CancellationToken);
+        MailScanReport report = await MailScan.FilesAsync([Path.Combine(Repo.Samples, set, "kern.log")], Options(truth, entries.Add), TestContext.Current.CancellationToken);
         Assert.True(report.Complete);
 
         var flows = entries.GroupBy(e => (e.Src, e.Spt, e.Dst, e.Dpt)).ToDictionary(g => g.Key, g => g.ToList());
-        Assert.Equal(Attempts.Count(), flows.Count);
-        foreach (JsonElement a in Attempts)
+        Assert.Equal(Attempts(truth).Count, flows.Count);
+        foreach (JsonElement a in Attempts(truth))
         {
             var key = (Address(a.GetProperty("src")), (ushort)a.GetProperty("spt").GetInt32(), Address(a.GetProperty("dst")), (ushort)a.GetProperty("dpt").GetInt32());
             Assert.True(flows.TryGetValue(key, out List<MailEntry>? lines), $"no entry for {key}");
@@ -87,22 +101,26 @@ public class AppSamplesTests
         }
     }
 
-    [Fact]
-    public void Truth_AttemptsAndTotals_AgreeWithEachOtherAndTheCauses()
+    [Theory]
+    [MemberData(nameof(Sets))]
+    public void Truth_AttemptsAndTotals_AgreeWithEachOtherAndTheCauses(string set)
     {
-        JsonElement totals = Truth.GetProperty("totals");
-        JsonElement causes = Truth.GetProperty("causes");
-        JsonElement uids = Truth.GetProperty("host").GetProperty("uids");
-        var program = new Dictionary<string, uint>
+        JsonElement truth = Truth(set);
+        JsonElement totals = truth.GetProperty("totals");
+        JsonElement causes = truth.GetProperty("causes");
+        var program = new Dictionary<string, uint>();
+        foreach (JsonProperty user in truth.GetProperty("host").GetProperty("uids").EnumerateObject())
         {
-            ["postfix"] = uids.GetProperty("postfix").GetUInt32(),
-            ["v2ray"] = uids.GetProperty("v2ray").GetUInt32(),
-            ["shadowsocks-libev"] = uids.GetProperty("shadowsocks").GetUInt32(),
-        };
+            string? name = user.Name switch { "postfix" => "postfix", "Debian-exim" => "exim4", "v2ray" => "v2ray", "shadowsocks" => "shadowsocks-libev", _ => null };
+            if (name is not null)
+            {
+                program[name] = user.Value.GetUInt32();
+            }
+        }
 
-        Assert.Equal(totals.GetProperty("attempts").GetInt32(), Attempts.Count());
-        Assert.Equal(totals.GetProperty("messages").GetInt32(), Attempts.Sum(a => a.GetProperty("messages").GetArrayLength()));
-        foreach (JsonElement a in Attempts)
+        Assert.Equal(totals.GetProperty("attempts").GetInt32(), Attempts(truth).Count);
+        Assert.Equal(totals.GetProperty("messages").GetInt32(), Attempts(truth).Sum(a => a.GetProperty("messages").GetArrayLength()));
+        foreach (JsonElement a in Attempts(truth))
         {
             Assert.NotEmpty(a.GetProperty("causes").EnumerateArray());
             foreach (JsonElement m in a.GetProperty("messages").EnumerateArray())
@@ -114,29 +132,32 @@ public class AppSamplesTests
 
         foreach (JsonProperty c in totals.GetProperty("by_cause").EnumerateObject())
         {
-            var mine = Attempts.Where(a => a.GetProperty("causes").EnumerateArray().Any(x => x.GetString() == c.Name)).ToList();
+            var mine = Attempts(truth).Where(a => a.GetProperty("causes").EnumerateArray().Any(x => x.GetString() == c.Name)).ToList();
             Assert.Equal(c.Value.GetProperty("attempts").GetInt32(), mine.Count);
             Assert.Equal(c.Value.GetProperty("lines").GetInt32(), mine.Sum(a => a.GetProperty("lines").GetInt32()));
         }
 
         // the totals per cause of this capture, as its README states them
         Assert.Equal(
-            "alice 12, bob 4, carol 6, contact 2, dave 2, mallory 3, office 4, report 3, webshell 8",
+            s_perCause[set],
             string.Join(", ", totals.GetProperty("by_cause").EnumerateObject().Select(c => $"{c.Name} {c.Value.GetProperty("attempts").GetInt32()}")));
     }
 
-    [Fact]
-    public void Truth_EvidencePointers_NameTheLinesThatRecordEachAttempt()
+    [Theory]
+    [MemberData(nameof(Sets))]
+    public void Truth_EvidencePointers_NameTheLinesThatRecordEachAttempt(string set)
     {
-        string[] kern = Lines("kern.log");
-        string[] mail = Lines("mail.log");
-        string[] access = Lines("v2ray-access.log");
-        string[] ss = Lines("shadowsocks.log");
-        string[] php = Lines("php-mail.log");
-        JsonElement causes = Truth.GetProperty("causes");
+        JsonElement truth = Truth(set);
+        string[] kern = Lines(set, "kern.log");
+        string[] mail = Lines(set, "mail.log");
+        string[] mainlog = Lines(set, "exim4-mainlog");
+        string[] access = Lines(set, "v2ray-access.log");
+        string[] ss = Lines(set, "shadowsocks.log");
+        string[] php = Lines(set, "php-mail.log");
+        JsonElement causes = truth.GetProperty("causes");
         int checkedLines = 0;
 
-        foreach (JsonElement a in Attempts)
+        foreach (JsonElement a in Attempts(truth))
         {
             string dst = a.GetProperty("dst").GetString()!;
             int dpt = a.GetProperty("dpt").GetInt32();
@@ -178,6 +199,25 @@ public class AppSamplesTests
                             string call = Line(php, "php_mail_log");
                             Assert.Contains($"] mail() on [{script.GetString()}:", call, StringComparison.Ordinal);
                             Assert.Contains($"]: To: {to} -- ", call, StringComparison.Ordinal);
+                        }
+
+                        break;
+                    case "exim4":
+                        string id = ev.GetProperty("queue_id").GetString()!;
+                        string rcpt = m.GetProperty("recipient").GetString()!;
+                        string arrival = Line(mainlog, "exim_mainlog_arrival");
+                        Assert.Contains($" {id} <= ", arrival, StringComparison.Ordinal);
+                        Assert.Contains(cause.TryGetProperty("submitter", out JsonElement submitter)
+                            ? $" U={submitter.GetString()} P=local "
+                            : $" P=esmtpa A=plain_server:{cause.GetProperty("sasl_username").GetString()} ", arrival, StringComparison.Ordinal);
+                        Assert.Contains(
+                            a.GetProperty("connected").GetBoolean() ? $" {id} => {rcpt} " : $" {id} == {rcpt} ",
+                            Line(mainlog, "exim_mainlog_delivery"), StringComparison.Ordinal);
+                        Assert.Contains($" [{dst}]", Line(mainlog, "exim_mainlog_delivery"), StringComparison.Ordinal);
+                        if (cause.TryGetProperty("script", out JsonElement eximScript))
+                        {
+                            Assert.Contains($"] mail() on [{eximScript.GetString()}:", Line(php, "php_mail_log"), StringComparison.Ordinal);
+                            Assert.Contains($"]: To: {rcpt} -- ", Line(php, "php_mail_log"), StringComparison.Ordinal);
                         }
 
                         break;

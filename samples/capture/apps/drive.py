@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """The traffic of apps.sh, on one schedule for both sides (every action bounded in time).
 
-  drive.py plan                 print the schedule and the causes as JSON (read by truth.py)
-  drive.py local T0 OUT         in the VPS (mount namespace of vps.sh, as root): the web application's
+  drive.py plan MTA             print the schedule and the causes as JSON (truth.py imports plan())
+  drive.py local MTA T0 OUT     in the VPS (mount namespace of vps.sh, as root): the web application's
                                 submissions, run as uid 1801 with setpriv
-  drive.py client T0 OUT        in mg-aclient: the office's SMTP submission and the proxy clients
+  drive.py client MTA T0 OUT    in mg-aclient: the office's SMTP submission and (with Postfix) the
+                                proxy clients
+MTA is postfix or exim: with Exim the office logs in (SMTP AUTH PLAIN, its password stolen in the
+story) and there are no proxies.
 
 T0 is a Unix time shared by both sides; each action starts at T0 + at. OUT gets one JSON line per
 action (start/end in Unix seconds with microseconds, the tags it carried, the outcome).
@@ -20,16 +23,22 @@ import sys
 import threading
 import time
 
-CAUSES = {
-    "report": {"program": "postfix", "via": "sendmail (postfix/pickup)", "submitter_uid": 1801, "submitter": "webapp",
-               "command": "/var/www/bin/nightly-report.sh"},
-    "contact": {"program": "postfix", "via": "php mail() -> sendmail (postfix/pickup)", "submitter_uid": 1801,
-                "submitter": "webapp", "script": "/var/www/html/contact.php"},
-    "webshell": {"program": "postfix", "via": "php mail() -> sendmail (postfix/pickup)", "submitter_uid": 1801,
-                 "submitter": "webapp", "script": "/var/www/html/wp-content/uploads/2026/12/cache.php"},
-    "office": {"program": "postfix", "via": "smtp submission port 587 (postfix/submission/smtpd), relay by mynetworks, no SASL",
-               "client": "203.0.113.79", "sasl_username": None},
-}
+WEBSHELL = "/var/www/html/wp-content/uploads/2026/12/cache.php"
+
+
+def mta_causes(program, local, office):
+    """The web application's three ways into the MTA (as uid 1801) and the office's: how PROGRAM logs them."""
+    user = {"submitter_uid": 1801, "submitter": "webapp"}
+    return {
+        "report": {"program": program, "via": f"sendmail ({local})", **user, "command": "/var/www/bin/nightly-report.sh"},
+        "contact": {"program": program, "via": f"php mail() -> sendmail ({local})", **user, "script": "/var/www/html/contact.php"},
+        "webshell": {"program": program, "via": f"php mail() -> sendmail ({local})", **user, "script": WEBSHELL},
+        "office": {"program": program, "via": office[0], "client": "203.0.113.79", "sasl_username": office[1]},
+    }
+
+
+CAUSES = mta_causes("postfix", "postfix/pickup",
+                    ("smtp submission port 587 (postfix/submission/smtpd), relay by mynetworks, no SASL", None))
 VMESS = "vmess inbound 'vmess-in' (port 10086)"
 # proxy users: name -> (program, inbound, client address, user)
 PROXY_USERS = {
@@ -50,7 +59,12 @@ PROXY = {"alice": ("127.0.0.1", 10801, None), "bob": ("127.0.0.1", 10802, None),
 DEAD = {"203.0.113.250", "203.0.113.251"}
 
 
-def plan():
+EXIM_CAUSES = mta_causes("exim4", "exim4, U=webapp",
+                         ("smtp submission port 587, SMTP AUTH PLAIN (A=plain_server:...)", "office@example.org"))
+OFFICE_LOGIN = ("office@example.org", "office-documentation-only-9e")
+
+
+def plan(mta="postfix"):
     local = [
         {"at": 0.0, "cause": "report", "argv": ["/var/www/bin/nightly-report.sh", "report-1:admin@example.org",
                                                   "report-2:ops@example.com", "report-3:billing@example.net"]},
@@ -84,7 +98,10 @@ def plan():
         if a["kind"] == "proxy":
             a["port"] = 25
             a["timeout"] = 8.0 if a["dst"] in DEAD else 15.0
-    return {"causes": CAUSES, "local": local, "client": client, "dead": sorted(DEAD)}
+    if mta == "exim":
+        client = [dict(a, auth=list(OFFICE_LOGIN)) for a in client if a["kind"] == "submit"]
+        return {"mta": mta, "causes": EXIM_CAUSES, "local": local, "client": client, "dead": sorted(DEAD)}
+    return {"mta": mta, "causes": CAUSES, "local": local, "client": client, "dead": sorted(DEAD)}
 
 
 def body(tag, to, sender, subject):
@@ -126,6 +143,8 @@ def run_client(a):
             with smtplib.SMTP("192.0.2.10", 587, local_hostname="office-pc.example.org", timeout=20,
                               source_address=("203.0.113.79", 0)) as s:
                 s.ehlo()
+                if a.get("auth"):
+                    s.login(*a["auth"])
                 for tag, to in a["messages"]:
                     s.sendmail("orders@example.org", [to], body(tag, to, "orders@example.org", "Order confirmation"))
                     rec["tags"].append(tag)
@@ -185,17 +204,17 @@ def schedule(actions, fn, t0, out):
 
 
 def main():
-    cmd = sys.argv[1]
-    p = plan()
+    cmd, mta = sys.argv[1], sys.argv[2]
+    p = plan(mta)
     if cmd == "plan":
         json.dump(p, sys.stdout, indent=1, sort_keys=True)
         return 0
-    t0, out = float(sys.argv[2]), sys.argv[3]
+    t0, out = float(sys.argv[3]), sys.argv[4]
     if cmd == "local":
         return schedule(p["local"], run_local, t0, out)
     if cmd == "client":
         return schedule(p["client"], run_client, t0, out)
-    sys.exit("usage: drive.py plan | local T0 OUT | client T0 OUT")
+    sys.exit("usage: drive.py plan MTA | local MTA T0 OUT | client MTA T0 OUT")
 
 
 if __name__ == "__main__":

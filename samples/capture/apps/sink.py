@@ -3,7 +3,7 @@
 holds every "MX" address. It accepts every message and writes one JSON line per event to OUT:
 connect (peer address and port = the kernel's SRC/SPT, local address = DST), message (HELO name,
 envelope, the 'sample: TAG' lines of the body, the Postfix queue ID from the Received header Postfix
-added, X-PHP-Originating-Script) and close. This is the ground truth of who made each connection.
+added (Postfix or Exim), X-PHP-Originating-Script) and close. This is the ground truth of who made each connection.
 
   sink.py OUT SECONDS
 """
@@ -20,7 +20,10 @@ from aiosmtpd.smtp import SMTP
 OUT = open(sys.argv[1], "a", buffering=1)
 SECONDS = float(sys.argv[2])
 IDS = itertools.count(1)
-QID = re.compile(r"by vps01\.example\.net \(Postfix[^)]*\)(?:\s+with \S+)?\s+id ([0-9A-Za-z]+)")
+# the queue ID in the Received header the VPS's MTA added: Postfix "by vps01.example.net (Postfix, from userid
+# 1801) id 3F2A81C0042", Exim "by vps01.example.net with local (Exim 4.96) (envelope-from <…>) id 1xaXyS-000551-0z"
+QID = re.compile(r"by vps01\.example\.net (?:\(Postfix[^)]*\)(?:\s+with \S+)?|with \S+ \(Exim [^)]*\)(?:\s+\(envelope-from <[^>]*>\))?)"
+                 r"\s+id ([0-9A-Za-z-]+)")
 
 
 def emit(**rec):
