@@ -25,12 +25,9 @@
 # and /proc/kmsg's read cursor (drained before the imklog rsyslogd starts).
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "capture.sh: must run as root" >&2
-    exit 1
-fi
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
+need_root
 DEST=$(cd "$HERE/../logs" 2>/dev/null && pwd || { mkdir -p "$HERE/../logs" && cd "$HERE/../logs" && pwd; })
 PY=/usr/bin/python3
 HOSTNAME_LOG=vps01
@@ -44,12 +41,7 @@ for cmd in ip iptables ip6tables nft rsyslogd busybox unshare nsenter setpriv dm
     command -v "$cmd" >/dev/null || { echo "capture.sh: missing $cmd" >&2; exit 1; }
 done
 [[ -x /lib/systemd/systemd-journald ]] || { echo "capture.sh: missing systemd-journald" >&2; exit 1; }
-for ns in $NS_VPS $NS_MX $NS_CLIENT; do
-    if ip netns list | grep -qw "$ns"; then
-        echo "capture.sh: namespace $ns already exists (previous run?); delete it first" >&2
-        exit 1
-    fi
-done
+no_namespaces $NS_VPS $NS_MX $NS_CLIENT
 
 WORK=$(mktemp -d /tmp/mg-capture.XXXXXX)
 chmod 755 "$WORK"
@@ -72,42 +64,18 @@ cleanup() {
     trap - EXIT INT TERM
     touch "$WORK/stop"
     # stop every process we started, by pid
-    local f p
-    for f in "$WORK"/pids/*; do
-        [[ -e $f ]] || continue
-        p=$(cat "$f")
-        ours "$p" && kill "$p" 2>/dev/null
-    done
+    kill_pidfiles "$WORK/pids"
     sleep 1
-    for f in "$WORK"/pids/*; do
-        [[ -e $f ]] || continue
-        p=$(cat "$f")
-        ours "$p" && kill -9 "$p" 2>/dev/null
-    done
+    kill_pidfiles "$WORK/pids" KILL
     for ns in $NS_CLIENT $NS_VPS $NS_MX; do
         ip netns del "$ns" 2>/dev/null
     done
     sysctl -qw net.netfilter.nf_log_all_netns=0
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then
-        echo "capture.sh: work dir kept: $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
+    drop_work "$WORK"
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # wait_for SECONDS test-args...
-    local n=$(( $1 * 10 )); shift
-    local i
-    for ((i = 0; i < n; i++)); do
-        if test "$@"; then return 0; fi
-        sleep 0.1
-    done
-    echo "capture.sh: timed out waiting for: $*" >&2
-    return 1
-}
 
 # --------------------------------------------------------------------------
 # 1. busybox syslogd in its own mount+UTS namespace (private tmpfs /dev for /dev/log)

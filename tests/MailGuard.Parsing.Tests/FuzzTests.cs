@@ -18,16 +18,16 @@ public class FuzzTests
     private static int Setting(string name, int value) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out int set) && set > 0 ? set : value;
 
-    /// <summary>Every line of every sample log, the reference LOG bodies in three wrappers, and journal JSON records.</summary>
+    /// <summary>Every line of every sample log (the application logs of samples/logs/apps too), the reference LOG bodies in three wrappers, and journal JSON records.</summary>
     internal static List<byte[]> Corpus { get; } = BuildCorpus();
 
     private static List<byte[]> BuildCorpus()
     {
         var corpus = new List<byte[]>();
-        foreach (string file in Directory.EnumerateFiles(Repo.Samples).Order(StringComparer.Ordinal))
+        foreach (string file in Directory.EnumerateFiles(Repo.Samples, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             string name = Path.GetFileName(file);
-            if (name is "README.md" or "expected.json" or "incidents.json" or "passwd" or ".gitattributes" or "capture-info.txt")
+            if (name is "README.md" or "expected.json" or "incidents.json" or "truth.json" or "passwd" or ".gitattributes" or "capture-info.txt")
             {
                 continue;
             }
