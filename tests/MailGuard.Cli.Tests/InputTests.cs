@@ -284,7 +284,11 @@ public class InputTests
         await Signal(p, signal);
         Assert.True(p.WaitForExit(30_000), "mgscan did not stop on the signal");
         Assert.Equal(0, p.ExitCode);
-        Assert.Contains("mgscan: 73 lines, 55 entries", await stderr, StringComparison.Ordinal);
+        // All 55 entries were read; the 3 lines after the last one may still be in the pipe when the signal comes (a CI
+        // run under load counted 70 of 73): what was read is reported, whatever it is.
+        System.Text.RegularExpressions.Match counts = System.Text.RegularExpressions.Regex.Match(await stderr, @"mgscan: (\d+) lines, 55 entries");
+        Assert.True(counts.Success, await stderr);
+        Assert.InRange(int.Parse(counts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 70, 73);
     }
 
     [Fact]

@@ -159,16 +159,18 @@ public class LogScannerTests
     {
         byte[] small = Repeat(KernLog, 10);
         byte[] large = Repeat(KernLog, 200);
-        // The least of three runs each: a per-line allocation shows in every run (190 copies × 73 lines), while work the
-        // runtime does on this thread now and then under load (once: +120 KB in a CI run) does not.
+        // The least of five runs each: a per-line allocation shows in every run — 190 more copies are 13,870 more lines, so
+        // even one 24-byte object a line is +333 KB, one per entry +250 KB — while work the runtime does on this thread now
+        // and then under load does not (fresh-clone CI runs with other builds on the machine: +120 KB once, then +48 KB in
+        // the least of three runs).
         long a = long.MaxValue, b = long.MaxValue;
-        for (int run = 0; run < 3; run++)
+        for (int run = 0; run < 5; run++)
         {
             a = Math.Min(a, Allocated(small));
             b = Math.Min(b, Allocated(large));
         }
 
-        Assert.True(b - a < 16 * 1024, $"10 copies: {a} B, 200 copies: {b} B");
+        Assert.True(b - a < 64 * 1024, $"10 copies: {a} B, 200 copies: {b} B");
     }
 
     /// <summary>
