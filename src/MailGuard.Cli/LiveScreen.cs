@@ -80,7 +80,11 @@ internal sealed class LiveScreen(LiveFrame frame) : Renderable
         }
 
         // What fits, in order of importance: the verdict's headline, the actors, the sparkline, the summary, the destinations.
-        List<Line> headline = Wrap("VERDICT so far: " + verdict.Headline, width, "                ", 2, Colour(verdict.Class));
+        // A stream still being read is no all-clear: "nothing suspicious" says how little it rests on.
+        string said = verdict.Class == VerdictClass.NothingSuspicious
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"nothing suspicious yet in the {verdict.Stats.All.Count:N0} entries read (the stream goes on)")
+            : verdict.Headline;
+        List<Line> headline = Wrap("VERDICT so far: " + said, width, "                ", 2, Colour(verdict.Class));
         List<Line> summary = Wrap(verdict.Summary, width, "", 3, s_dim);
         List<Line> spark = Sparkline(verdict, width);
         Actor[] actors = [.. verdict.Actors.Where(a => a.MailAttempts > 0)];

@@ -9,10 +9,10 @@ public class LiveScreenTests
 {
     private static readonly string Incident = Path.Combine(MgscanTests.Root, "samples/logs/incident-webshell.log");
 
-    private static async Task<LiveFrame> FrameAsync(IReadOnlyDictionary<uint, string> names)
+    private static async Task<LiveFrame> FrameAsync(IReadOnlyDictionary<uint, string> names, string? log = null)
     {
         var options = new MailScanOptions { TimeZone = TimeZoneInfo.Utc, ReferenceTime = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero) };
-        MailScanReport report = await MailScan.StreamAsync(File.OpenRead(Incident), options, TestContext.Current.CancellationToken);
+        MailScanReport report = await MailScan.StreamAsync(File.OpenRead(log ?? Incident), options, TestContext.Current.CancellationToken);
         SpamVerdict verdict = report.Verdict(new VerdictOptions { UserNames = names });
         return new LiveFrame(report, verdict, "standard input", TimeSpan.FromSeconds(75), new DateTimeOffset(2026, 11, 23, 3, 49, 0, TimeSpan.Zero));
     }
@@ -31,6 +31,16 @@ public class LiveScreenTests
         Assert.Matches(@"\n +56 [ ▁▂▃▄▅▆▇█]{112}\n", screen);
         Assert.Matches(@"uid 33 \(www-data\) +1,656 +97% +1,553 +1,656 +0 +0 +56\n", screen);
         Assert.Matches(@"top destinations +entries +share last", screen);
+    }
+
+    [Fact]
+    public async Task Text_NothingSuspiciousSoFar_SaysHowLittleItRestsOn_NoAllClear()
+    {
+        LiveFrame frame = await FrameAsync(Names(), Path.Combine(MgscanTests.Root, "samples/logs/incident-clean.log"));
+        Assert.Equal(VerdictClass.NothingSuspicious, frame.Verdict!.Class);
+        string screen = string.Join('\n', LiveScreen.Text(frame, 120, 40));
+        Assert.Matches(@"VERDICT so far: nothing suspicious yet in the \d[\d,]* entries read \(the stream goes on\)", screen);
+        Assert.DoesNotContain("VERDICT so far: Nothing suspicious", screen, StringComparison.Ordinal);
     }
 
     [Theory]
