@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace MailGuard.Cli.Tests;
+
+/// <summary>
+/// <c>mgscan serve</c>: /metrics while a followed log grows, scraped by HttpClient and by a real Prometheus; the alerting
+/// rules (promtool) and the systemd unit of deploy/. Loopback only; every process is stopped and every file removed.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class ServeTests
+{
+    private const string Incident = "samples/logs/incident-webshell.log";
+    private const string Uid33 = "actor_kind=\"uid\",actor=\"33\",user=\"www-data\",port=\"25\"";
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The sample's lines cut in two (the first 3,000, the rest), as they are appended to the followed log.</summary>
+    private static (byte[] First, byte[] Second) Halves()
+    {
+        byte[] all = File.ReadAllBytes(Path.Combine(MgscanTests.Root, Incident));
+        int cut = 0;
+        for (int n = 0; n < 3000; n++)
+        {
+            cut = Array.IndexOf(all, (byte)'\n', cut) + 1;
+        }
+
+        return (all[..cut], all[cut..]);
+    }
+
+    /// <summary>uid 33's attempts to port 25 in <c>mgscan --format json</c> of <paramref name="bytes"/>.</summary>
+    private static long JsonAttempts(TempDir dir, string name, byte[] bytes)
+    {
+        (int code, string json, string err) = MgscanTests.Run(null, "--format", "json", "--passwd", "samples/logs/passwd", dir.Write(name, bytes));
+        Assert.True(code == 0, err);
+        JsonElement actor = JsonDocument.Parse(json).RootElement.GetProperty("actors").EnumerateArray().Single(a => a.GetProperty("key").ToString() == "33");
+        return actor.GetProperty("ports").GetProperty("25").GetProperty("attempts").GetInt64();
+    }
+
+    /// <summary>Runs a tool to its end with <paramref name="stdin"/>: its exit code and what it printed.</summary>
+    private static (int Code, string Output) Tool(string file, byte[] stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = MgscanTests.Root };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        p.StandardInput.BaseStream.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} {string.Join(' ', args)}: not finished within 60 s");
+        }
+
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>The value of the series whose labels contain <paramref name="labels"/>, or null.</summary>
+    private static double? Value(string metrics, string name, string labels) =>
+        metrics.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(labels, StringComparison.Ordinal))
+            .Select(l => (double?)double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
+
+    /// <summary>Asks <paramref name="probe"/> every 250 ms until it gives true, for at most <see cref="s_wait"/>; fails with what it last said.</summary>
+    private static async Task Until(string what, Func<Task<(bool Done, string Seen)>> probe)
+    {
+        var clock = Stopwatch.StartNew();
+        string seen = "";
+        while (clock.Elapsed < s_wait)
+        {
+            try
+            {
+                (bool done, seen) = await probe();
+                if (done)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                seen = e.Message;
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail($"{what}: not within {s_wait.TotalSeconds} s; last seen: {seen}");
+    }
+
+    /// <summary>A process started by a test: its output collected, stopped by SIGTERM or killed on dispose.</summary>
+    private sealed class Running : IDisposable
+    {
+        private readonly Process _p;
+        private readonly StringBuilder _out = new();
+
+        public Running(string file, IEnumerable<string> args)
+        {
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = MgscanTests.Root };
+            psi.Environment["TZ"] = "UTC";
+            foreach (string a in args)
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            _p = Process.Start(psi)!;
+            _p.OutputDataReceived += (_, e) => Append(e.Data);
+            _p.ErrorDataReceived += (_, e) => Append(e.Data);
+            _p.BeginOutputReadLine();
+            _p.BeginErrorReadLine();
+        }
+
+        public static Running Mgscan(params string[] args) => new("dotnet", [Path.Combine(AppContext.BaseDirectory, "mgscan.dll"), .. args]);
+
+        public string Output
+        {
+            get
+            {
+                lock (_out)
+                {
+                    return _out.ToString();
+                }
+            }
+        }
+
+        public bool HasExited => _p.HasExited;
+
+        private void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_out)
+                {
+                    _out.Append(line).Append('\n');
+                }
+            }
+        }
+
+        /// <summary>SIGTERM, then the exit code (null: still running after 20 s).</summary>
+        public int? Terminate()
+        {
+            using (Process kill = Process.Start("kill", ["-TERM", _p.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            if (!_p.WaitForExit(20_000))
+            {
+                return null;
+            }
+
+            _p.WaitForExit(); // the output read to its end
+            return _p.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!_p.HasExited)
+            {
+                _p.Kill(entireProcessTree: true);
+                _p.WaitForExit();
+            }
+
+            _p.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Serve_FollowedLog_MetricsFollowTheAppendedLines_404Elsewhere_SigtermExits0()
+    {
+        using var dir = new TempDir();
+        (byte[] first, byte[] rest) = Halves();
+        long expectedFirst = JsonAttempts(dir, "first.log", first);
+        long expectedAll = JsonAttempts(dir, "all.log", [.. first, .. rest]);
+        string log = dir.Write("kern.log", []);
+        int port = FreePort();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string url = $"http://127.0.0.1:{port}";
+        using Running mgscan = Running.Mgscan("serve", "--listen", $"127.0.0.1:{port}", "--passwd", "samples/logs/passwd", "--follow", log);
+
+        await Until("GET / answers", async () => (!mgscan.HasExited && (await http.GetAsync(url + "/", TestContext.Current.CancellationToken)).IsSuccessStatusCode, mgscan.Output));
+        Assert.Equal("mgscan serve: the metrics are at /metrics\n", await http.GetStringAsync(url + "/", TestContext.Current.CancellationToken));
+        foreach ((byte[] lines, long expected) in new[] { (first, expectedFirst), (rest, expectedAll) })
+        {
+            await File.AppendAllBytesAsync(log, lines, TestContext.Current.CancellationToken);
+            await Until($"uid 33's attempts reach {expected}", async () =>
+            {
+                using HttpResponseMessage r = await http.GetAsync(url + "/metrics", TestContext.Current.CancellationToken);
+                string text = await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+                return (r.StatusCode == HttpStatusCode.OK && Value(text, "mailguard_connection_attempts_total", Uid33) == expected, $"{(int)r.StatusCode} {Value(text, "mailguard_connection_attempts_total", Uid33)}");
+            });
+        }
+
+        using (HttpResponseMessage metrics = await http.GetAsync(url + "/metrics", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metrics.Content.Headers.ContentType!.ToString());
+            string text = await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(1, Value(text, "mailguard_verdict", "class=\"direct-to-mx\""));
+            if (File.Exists("/usr/bin/promtool"))
+            {
+                (int code, string said) = Tool("/usr/bin/promtool", Encoding.UTF8.GetBytes(text), "check", "metrics");
+                Assert.True(code == 0, said);
+            }
+        }
+
+        using (HttpResponseMessage missing = await http.GetAsync(url + "/nothing-here", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        Assert.Equal(0, mgscan.Terminate());
+        Assert.Equal("", mgscan.Output);
+    }
+}
