@@ -14,14 +14,18 @@ namespace MailGuard.Cli.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class ServeTests
 {
-    private const string Incident = "samples/logs/incident-webshell.log";
-    private const string Uid33 = "actor_kind=\"uid\",actor=\"33\",user=\"www-data\",port=\"25\"";
+    /// <summary>How long a test waits for a figure to show (they show within seconds).</summary>
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+
+    /// <summary>uid 33's series for port 25: the web shell's spam in samples/logs/incident-webshell.log.</summary>
+    private const string Uid33 = "actor_kind=\"uid\",actor=\"33\",user=\"www-data\",port=\"25\"";
+    private const string Rules = "deploy/prometheus/mailguard.rules.yml";
+    private const string Unit = "deploy/systemd/mgscan-exporter.service";
 
     /// <summary>The sample's lines cut in two (the first 3,000, the rest), as they are appended to the followed log.</summary>
     private static (byte[] First, byte[] Second) Halves()
     {
-        byte[] all = File.ReadAllBytes(Path.Combine(MgscanTests.Root, Incident));
+        byte[] all = File.ReadAllBytes(Path.Combine(MgscanTests.Root, "samples/logs/incident-webshell.log"));
         int cut = 0;
         for (int n = 0; n < 3000; n++)
         {
@@ -29,6 +33,13 @@ public class ServeTests
         }
 
         return (all[..cut], all[cut..]);
+    }
+
+    /// <summary>The two halves to append, each with uid 33's attempts to port 25 once it is appended (from <c>mgscan --format json</c>).</summary>
+    private static (byte[] Lines, long Expected)[] Stages(TempDir dir)
+    {
+        (byte[] first, byte[] second) = Halves();
+        return [(first, JsonAttempts(dir, "first.log", first)), (second, JsonAttempts(dir, "all.log", [.. first, .. second]))];
     }
 
     /// <summary>uid 33's attempts to port 25 in <c>mgscan --format json</c> of <paramref name="bytes"/>.</summary>
@@ -182,9 +193,7 @@ public class ServeTests
     public async Task Serve_FollowedLog_MetricsFollowTheAppendedLines_404Elsewhere_SigtermExits0()
     {
         using var dir = new TempDir();
-        (byte[] first, byte[] rest) = Halves();
-        long expectedFirst = JsonAttempts(dir, "first.log", first);
-        long expectedAll = JsonAttempts(dir, "all.log", [.. first, .. rest]);
+        (byte[] Lines, long Expected)[] stages = Stages(dir);
         string log = dir.Write("kern.log", []);
         int port = FreePort();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -193,7 +202,7 @@ public class ServeTests
 
         await Until("GET / answers", async () => (!mgscan.HasExited && (await http.GetAsync(url + "/", TestContext.Current.CancellationToken)).IsSuccessStatusCode, mgscan.Output));
         Assert.Equal("mgscan serve: the metrics are at /metrics\n", await http.GetStringAsync(url + "/", TestContext.Current.CancellationToken));
-        foreach ((byte[] lines, long expected) in new[] { (first, expectedFirst), (rest, expectedAll) })
+        foreach ((byte[] lines, long expected) in stages)
         {
             await File.AppendAllBytesAsync(log, lines, TestContext.Current.CancellationToken);
             await Until($"uid 33's attempts reach {expected}", async () =>
@@ -223,5 +232,145 @@ public class ServeTests
 
         Assert.Equal(0, mgscan.Terminate());
         Assert.Equal("", mgscan.Output);
+    }
+
+    [Fact]
+    public async Task Serve_ScrapedByARealPrometheus_GivesTheUidsAttempts_AndTheAlertsFire()
+    {
+        const string prometheus = "/usr/bin/prometheus";
+        if (!File.Exists(prometheus))
+        {
+            Assert.Skip("prometheus is missing (apt-get install prometheus; .ci/run installs it): no real scrape");
+        }
+
+        using var dir = new TempDir();
+        (byte[] Lines, long Expected)[] stages = Stages(dir);
+        string log = dir.Write("kern.log", []);
+        int port = FreePort();
+        int promPort = FreePort();
+        string config = dir.Write("prometheus.yml", Encoding.UTF8.GetBytes($"""
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            rule_files:
+              - {Path.Combine(MgscanTests.Root, Rules)}
+            scrape_configs:
+              - job_name: mgscan
+                static_configs:
+                  - targets: ['127.0.0.1:{port}']
+
+            """));
+        using Running mgscan = Running.Mgscan("serve", "--listen", $"127.0.0.1:{port}", "--passwd", "samples/logs/passwd", "--follow", log);
+        using Running server = new(prometheus, [
+            "--config.file=" + config, "--storage.tsdb.path=" + Path.Combine(dir.Path, "tsdb"), "--web.listen-address=127.0.0.1:" + promPort.ToString(CultureInfo.InvariantCulture),
+        ]);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string api = $"http://127.0.0.1:{promPort}/api/v1/";
+        async Task<JsonElement> Get(string path)
+        {
+            string json = await http.GetStringAsync(api + path, TestContext.Current.CancellationToken);
+            return JsonDocument.Parse(json).RootElement.GetProperty("data").Clone();
+        }
+
+        string query = "query?query=" + Uri.EscapeDataString("mailguard_connection_attempts_total{job=\"mgscan\",actor_kind=\"uid\",actor=\"33\",port=\"25\"}");
+        foreach ((byte[] lines, long expected) in stages)
+        {
+            await File.AppendAllBytesAsync(log, lines, TestContext.Current.CancellationToken);
+            await Until($"Prometheus has uid 33's attempts at {expected}", async () =>
+            {
+                JsonElement result = (await Get(query)).GetProperty("result");
+                string? value = result.GetArrayLength() == 1 ? result[0].GetProperty("value")[1].GetString() : null;
+                return (value == expected.ToString(CultureInfo.InvariantCulture), $"{result}; {server.Output[^Math.Min(400, server.Output.Length)..]}");
+            });
+        }
+
+        // MailGuardVerdict fires at once; MailGuardSpamSender (for: 1m) is pending or firing for uid 33: its increase over
+        // 10 minutes is the second half's attempts (extrapolated), far over 100, to far over 20 destinations.
+        await Until("the alerts for uid 33 and the verdict", async () =>
+        {
+            JsonElement alerts = (await Get("alerts")).GetProperty("alerts");
+            bool verdict = alerts.EnumerateArray().Any(a => a.GetProperty("labels").GetProperty("alertname").GetString() == "MailGuardVerdict"
+                && a.GetProperty("labels").GetProperty("class").GetString() == "direct-to-mx" && a.GetProperty("state").GetString() == "firing");
+            bool sender = alerts.EnumerateArray().Any(a => a.GetProperty("labels").GetProperty("alertname").GetString() == "MailGuardSpamSender"
+                && a.GetProperty("labels").GetProperty("actor").GetString() == "33" && a.GetProperty("state").GetString() is "pending" or "firing");
+            return (verdict && sender, alerts.ToString());
+        });
+
+        Assert.Equal(0, mgscan.Terminate());
+        Assert.Equal("", mgscan.Output);
+    }
+
+    [Fact]
+    public void Rules_PassPromtoolCheckRules_AndTheirUnitTests()
+    {
+        const string promtool = "/usr/bin/promtool";
+        if (!File.Exists(promtool))
+        {
+            Assert.Skip("promtool is missing (apt-get install prometheus; .ci/run installs it)");
+        }
+
+        (int code, string said) = Tool(promtool, [], "check", "rules", Rules);
+        Assert.True(code == 0, said);
+        Assert.Contains("SUCCESS: 2 rules found", said, StringComparison.Ordinal);
+        (code, said) = Tool(promtool, [], "test", "rules", "deploy/prometheus/mailguard.rules.test.yml");
+        Assert.True(code == 0, said);
+        Assert.Contains("SUCCESS", said, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SystemdUnit_IsHardened_AndPassesSystemdAnalyzeVerify()
+    {
+        string text = File.ReadAllText(Path.Combine(MgscanTests.Root, Unit));
+        string[] lines = [.. text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))];
+        Assert.All(lines, l => Assert.True(l.StartsWith('[') && l.EndsWith(']') || l.Contains('=', StringComparison.Ordinal), $"not a section or a setting: {l}"));
+        foreach (string setting in new[]
+        {
+            "ExecStart=/usr/local/bin/mgscan serve --listen 127.0.0.1:9329 --follow /var/log/kern.log", "DynamicUser=yes", "SupplementaryGroups=adm systemd-journal",
+            "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "NoNewPrivileges=yes", "ReadOnlyPaths=/var/log",
+            "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "CapabilityBoundingSet=",
+        })
+        {
+            Assert.Contains(setting, lines);
+        }
+
+        string? analyze = new[] { "/usr/bin/systemd-analyze", "/bin/systemd-analyze" }.FirstOrDefault(File.Exists);
+        if (analyze is null)
+        {
+            Assert.Skip("systemd-analyze is missing: the unit was only parsed, not verified");
+        }
+
+        // verify wants ExecStart's binary to exist: point it at this build's mgscan (or true) in a copy.
+        using var dir = new TempDir();
+        string binary = new[] { Path.Combine(AppContext.BaseDirectory, "mgscan"), "/bin/true" }.First(File.Exists);
+        string copy = dir.Write("mgscan-exporter.service", Encoding.UTF8.GetBytes(text.Replace("/usr/local/bin/mgscan", binary, StringComparison.Ordinal)));
+        (int code, string said) = Tool(analyze, [], "verify", copy);
+        Assert.True(code == 0, said);
+    }
+
+    [Theory]
+    [InlineData("1.2.3:4")]
+    [InlineData("::1:9329")]
+    [InlineData("[::1]:0")]
+    [InlineData("localhost:99999")]
+    [InlineData("[127.0.0.1]:9329")]
+    [InlineData("example.org:9329")]
+    public void Serve_BadListenAddress_SaysSoInOneLine_Exit2(string listen)
+    {
+        (int code, string stdout, string stderr) = MgscanTests.Run(null, "serve", "--listen", listen, "samples/logs/kern.log");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"mgscan: --listen: '{listen}' is not HOST:PORT with an IP address and a port from 1 to 65535: 127.0.0.1:9329, [::1]:9329, localhost:9329\n", stderr);
+    }
+
+    [Fact]
+    public void Serve_PortInUse_SaysSoInOneLine_Exit2()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        (int code, string stdout, string stderr) = MgscanTests.Run(null, "serve", "--listen", $"127.0.0.1:{port}", "samples/logs/kern.log");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"mgscan: --listen 127.0.0.1:{port}: the address is in use (another mgscan serve or exporter on this port?)\n", stderr);
     }
 }
