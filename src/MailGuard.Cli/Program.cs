@@ -159,6 +159,7 @@ public static class Program
               journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
               mgscan --follow /var/log/kern.log --list        (each entry as it is logged, across rotation)
               mgscan --state /var/lib/mgscan/state /var/log/kern.log   (only what is new since the last run: cron)
+              mgscan serve --listen 127.0.0.1:9329 --follow /var/log/kern.log   (Prometheus metrics on /metrics)
 
             Exit status: 0 entries found, 1 no entry found, 3 no netfilter LOG line at all (a diagnosis), 2 an input
             could not be read, a wrong option, the output could not be written, or an internal error (MGSCAN_DEBUG=1
