@@ -373,4 +373,48 @@ public class ServeTests
         Assert.Equal("", stdout);
         Assert.Equal($"mgscan: --listen 127.0.0.1:{port}: the address is in use (another mgscan serve or exporter on this port?)\n", stderr);
     }
+
+    [Fact]
+    public async Task Serve_StandardInput_OversizedOrSilentRequests_AreBounded_ThenMetricsStillServed()
+    {
+        int port = FreePort();
+        using Running mgscan = new("sh", ["-c", $"exec dotnet '{Path.Combine(AppContext.BaseDirectory, "mgscan.dll")}' serve --listen 127.0.0.1:{port} --passwd samples/logs/passwd < samples/logs/incident-webshell.log"]);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string url = $"http://127.0.0.1:{port}/metrics";
+        await Until("the whole of standard input served", async () =>
+        {
+            using HttpResponseMessage r = await http.GetAsync(url, TestContext.Current.CancellationToken);
+            string text = await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            return (Value(text, "mailguard_connection_attempts_total", Uid33) == 1656, mgscan.Output);
+        });
+
+        // A request head over 8 KiB: 431, and the connection closed.
+        using (var big = new TcpClient())
+        {
+            await big.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
+            NetworkStream stream = big.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /metrics HTTP/1.1\r\nX: " + new string('a', 9000)), TestContext.Current.CancellationToken);
+            string answer = await new StreamReader(stream).ReadToEndAsync(TestContext.Current.CancellationToken);
+            Assert.StartsWith("HTTP/1.1 431 ", answer, StringComparison.Ordinal);
+        }
+
+        // A client that sends nothing is dropped after the read timeout (5 s), without an answer.
+        using (var silent = new TcpClient())
+        {
+            await silent.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
+            var clock = Stopwatch.StartNew();
+            string answer = await new StreamReader(silent.GetStream()).ReadToEndAsync(TestContext.Current.CancellationToken);
+            Assert.Equal("", answer);
+            Assert.InRange(clock.Elapsed.TotalSeconds, 4, 30);
+        }
+
+        using (HttpResponseMessage post = await http.PostAsync(url, new StringContent(""), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        }
+
+        Assert.Equal(1656, Value(await http.GetStringAsync(url, TestContext.Current.CancellationToken), "mailguard_connection_attempts_total", Uid33));
+        Assert.Equal(0, mgscan.Terminate());
+        Assert.Equal("", mgscan.Output);
+    }
 }
