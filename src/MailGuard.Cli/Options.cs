@@ -39,6 +39,9 @@ internal sealed record ScanSettings
 
     /// <summary>Its content, loaded before the scan.</summary>
     public MailGuard.Parsing.ReadState? State { get; init; }
+    /// <summary>mgscan serve --listen: the address /metrics is served on while the scan runs; null for a report.</summary>
+    public System.Net.IPEndPoint? Listen { get; init; }
+
     /// <summary>False with --no-live: no live view, even on a stream read at a terminal.</summary>
     public bool Live { get; init; } = true;
 
@@ -113,6 +116,7 @@ internal static class Options
         ["--follow"] = "no value",
         ["--state"] = "a file (created when missing)",
         ["--no-live"] = "no value",
+        ["--listen"] = "HOST:PORT with an IP address and a port from 1 to 65535: 127.0.0.1:9329, [::1]:9329, localhost:9329",
         ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
         ["--action"] = "drop, reject or log-only",
         ["--allow-user"] = "user names (letters, digits, _ . -, starting with a letter or _) or UIDs, comma-separated",
@@ -202,6 +206,35 @@ internal static class Options
         }
 
         error = $"--interval: '{text}' is not {Accepts("--interval")}";
+        return false;
+    }
+
+    /// <summary>--listen: an IP address (IPv6 in brackets) or <c>localhost</c>, a colon and a port from 1 to 65535.</summary>
+    public static bool TryListen(string text, [NotNullWhen(true)] out System.Net.IPEndPoint? endPoint, [NotNullWhen(false)] out string? error)
+    {
+        endPoint = null;
+        int colon = text.LastIndexOf(':');
+        string host = colon > 0 ? text[..colon] : "";
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            host = ""; // an IPv6 address without brackets: its port cannot be told apart
+        }
+
+        System.Net.IPAddress? address = host == "localhost" ? System.Net.IPAddress.Loopback
+            : host.Length > 0 && System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? a)
+                && (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? text.StartsWith('[') : !text.StartsWith('[') && host.Count(c => c == '.') == 3) ? a : null; // not 1.2.3 (1.2.0.3)
+        if (address is not null && int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535)
+        {
+            endPoint = new System.Net.IPEndPoint(address, port);
+            error = null;
+            return true;
+        }
+
+        error = $"--listen: '{TerminalText.OneLine(text)}' is not {Accepts("--listen")}";
         return false;
     }
 

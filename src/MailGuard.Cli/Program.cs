@@ -159,6 +159,7 @@ public static class Program
               journalctl -k -f | mgscan --format json --interval 10s   (a report every 10 s, one per line)
               mgscan --follow /var/log/kern.log --list        (each entry as it is logged, across rotation)
               mgscan --state /var/lib/mgscan/state /var/log/kern.log   (only what is new since the last run: cron)
+              mgscan serve --listen 127.0.0.1:9329 --follow /var/log/kern.log   (Prometheus metrics on /metrics)
 
             Exit status: 0 entries found, 1 no entry found, 3 no netfilter LOG line at all (a diagnosis), 2 an input
             could not be read, a wrong option, the output could not be written, or an internal error (MGSCAN_DEBUG=1
@@ -169,30 +170,57 @@ public static class Program
             top,
             maxKeys,
             format,
-            prefix,
-            all,
-            port,
-            since,
-            until,
-            passwd,
-            mailPorts,
-            set,
-            list,
-            interval,
-            follow,
-            state,
-            noLive,
         };
-        root.Subcommands.Add(RulesCommand.Create(stderr));
-        root.SetAction(async (result, ct) =>
+        var listen = new Option<string>("--listen")
         {
+            Description = "Where to serve /metrics: an IP address and a port (127.0.0.1:9329, [::1]:9329). Keep it on loopback or a private network: the figures name users and addresses.",
+            Required = true,
+            HelpName = "HOST:PORT",
+        };
+        var serve = new Command("serve", """
+            Read or follow the log as a live scan does and serve its figures on GET /metrics in Prometheus's text exposition
+            format (docs/prometheus.md), renewed every second; stops on SIGTERM or Ctrl+C (exit 0).
+            Example: mgscan serve --listen 127.0.0.1:9329 --follow /var/log/kern.log
+            """)
+        {
+            listen,
+            files,
+            top,
+            maxKeys,
+        };
+        // The selection and the verdict's settings are the same for a report and for serve (an option may have two parents).
+        foreach (Option shared in new Option[] { prefix, all, port, since, until, passwd, mailPorts, set })
+        {
+            root.Options.Add(shared);
+            serve.Options.Add(shared);
+        }
+
+        foreach (Option reportOnly in new Option[] { list, interval, follow, state, noLive })
+        {
+            root.Options.Add(reportOnly);
+        }
+
+        serve.Options.Add(follow);
+        root.Subcommands.Add(RulesCommand.Create(stderr));
+        root.Subcommands.Add(serve);
+        root.SetAction((result, ct) => Act(result, ct, serving: false));
+        serve.SetAction((result, ct) => Act(result, ct, serving: true));
+        async Task<int> Act(ParseResult result, CancellationToken ct, bool serving)
+        {
+            System.Net.IPEndPoint? endPoint = null;
+            if (serving && !Options.TryListen(result.GetValue(listen)!, out endPoint, out string? listenError))
+            {
+                stderr.WriteLine($"mgscan: {listenError}");
+                return ExitCode.Error;
+            }
+
             DateTimeOffset now = DateTimeOffset.Now;
             if (!Options.TryPorts("--port", result.GetValue(port), out ushort[]? ports, out string? error)
                 || !Options.TryTime("--since", result.GetValue(since), now, out DateTimeOffset? from, out error)
                 || !Options.TryTime("--until", result.GetValue(until), now, out DateTimeOffset? to, out error)
                 || !Options.TryPorts("--mail-ports", result.GetValue(mailPorts), out ushort[]? mail, out error)
                 || !Options.TryThresholds(result.GetValue(set), out Dictionary<string, double> thresholds, out error)
-                || !Options.TryInterval(result.GetValue(interval), out TimeSpan? every, out error))
+                || !Options.TryInterval((serving ? null : result.GetValue(interval)), out TimeSpan? every, out error))
             {
                 stderr.WriteLine($"mgscan: {error}");
                 return ExitCode.Error;
@@ -204,7 +232,7 @@ public static class Program
                 return ExitCode.Error;
             }
 
-            if (every is not null && (result.GetValue(format) != "json" || result.GetValue(list)))
+            if (every is not null && ((serving ? "prometheus" : result.GetValue(format)) != "json" || (!serving && result.GetValue(list))))
             {
                 stderr.WriteLine("mgscan: --interval: works with --format json (one report per line), not with --list or another format");
                 return ExitCode.Error;
@@ -220,7 +248,7 @@ public static class Program
             string root = Environment.GetEnvironmentVariable("MGSCAN_ROOT") is { Length: > 0 } r ? r : "/";
             MachineLogs? machine = named.Length == 0 && !Console.IsInputRedirected ? MachineLogs.Find(root) : null; // a terminal: read this machine's log
             ReadState? readState = null;
-            if (result.GetValue(state) is { } stateFile)
+            if ((serving ? null : result.GetValue(state)) is { } stateFile)
             {
                 if (named.Contains("-") || (named.Length == 0 && machine is null))
                 {
@@ -253,15 +281,15 @@ public static class Program
                 Filter = result.GetValue(all) ? PrefixFilter.All
                     : result.GetValue(prefix) is { Length: > 0 } p ? PrefixFilter.Pattern(p)
                     : PrefixFilter.TcpOut,
-                Format = result.GetValue(format)!,
+                Format = (serving ? "prometheus" : result.GetValue(format))!,
                 Top = result.GetValue(top),
                 MaxKeys = result.GetValue(maxKeys),
-                List = result.GetValue(list),
+                List = (!serving && result.GetValue(list)),
                 Interval = every,
                 Follow = result.GetValue(follow),
-                StateFile = result.GetValue(state),
+                StateFile = (serving ? null : result.GetValue(state)),
                 State = readState,
-                Live = !result.GetValue(noLive),
+                Live = !(serving || result.GetValue(noLive)),
                 Ports = ports,
                 Since = from,
                 Until = to,
@@ -273,8 +301,9 @@ public static class Program
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
             // A followed file ends on a signal (what is written is read, then the report: the state moves to the end);
             // anything else is cancelled by it, and the report covers what was read.
-            return await Scan.RunAsync(settings, stderr, settings.Follow ? ct : linked.Token, signals.Token).ConfigureAwait(false);
-        });
+            return await Scan.RunAsync(settings with { Listen = endPoint }, stderr, settings.Follow ? ct : linked.Token, signals.Token).ConfigureAwait(false);
+        }
+
         // No response files: a log named @something is a file, not a list of options.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Action is not { ClearsParseErrors: true } && Options.CommandLineError(parsed, files) is { } wrong) // --help and --version win

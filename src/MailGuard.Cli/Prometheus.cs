@@ -12,8 +12,18 @@ namespace MailGuard.Cli;
 /// </summary>
 internal static class Prometheus
 {
-    /// <summary>Writes the metrics of <paramref name="verdict"/>'s statistics: the top <paramref name="top"/> actors, the rest as <c>actor="other"</c>.</summary>
+    /// <summary>The <c>Content-Type</c> of the text exposition format, as <c>mgscan serve</c> sends it.</summary>
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Writes the metrics of <paramref name="verdict"/>'s statistics into <paramref name="output"/> (any stream: standard output, a buffer) and flushes it.</summary>
     public static void Write(Stream output, SpamVerdict verdict, ScanTotals totals, int top)
+    {
+        output.Write(Render(verdict, totals, top));
+        output.Flush();
+    }
+
+    /// <summary>The metrics of <paramref name="verdict"/>'s statistics as UTF-8 bytes: the top <paramref name="top"/> actors, the rest as <c>actor="other"</c>.</summary>
+    public static byte[] Render(SpamVerdict verdict, ScanTotals totals, int top)
     {
         var s = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
@@ -58,9 +68,7 @@ internal static class Prometheus
         Header(s, "mailguard_estimated", "gauge", "1 when the figures are estimates (more distinct keys than --max-keys), else 0.");
         s.Append(ci, $"mailguard_estimated {(verdict.Stats.Estimated ? 1 : 0)}\n");
 
-        byte[] bytes = Encoding.UTF8.GetBytes(s.ToString());
-        output.Write(bytes);
-        output.Flush();
+        return Encoding.UTF8.GetBytes(s.ToString());
     }
 
     private static void Header(StringBuilder s, string name, string type, string help) =>

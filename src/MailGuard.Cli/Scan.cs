@@ -37,7 +37,7 @@ internal static class Scan
         };
         bool entries = settings.List || settings.Format == "ndjson"; // one line per entry instead of the report
         using EntryJson? ndjson = settings.Format == "ndjson" ? new EntryJson(stdout, names) : null;
-        var options = new MailScanOptions
+        MailScanOptions options = new()
         {
             Filter = settings.Filter,
             Ports = settings.Ports,
@@ -51,6 +51,25 @@ internal static class Scan
             KeyBudget = settings.MaxKeys,
         };
 
+        MetricsServer? server = null;
+        if (settings.Listen is { } listen)
+        {
+            try
+            {
+                server = MetricsServer.Start(listen);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                stderr.WriteLine($"mgscan: --listen {listen}: {(e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse ? "the address is in use (another mgscan serve or exporter on this port?)" : TerminalText.OneLine(e.Message))}");
+                return Program.ExitCode.Error;
+            }
+
+            // Each snapshot (every second) is rendered here, on the scan's thread; the HTTP side only sends the latest bytes.
+            options = options with { OnSnapshot = r => server.Publish(Prometheus.Render(r.Verdict(verdictOptions), r.Totals, settings.Top)) };
+        }
+
+        using MetricsServer? disposeServer = server;
+        Task serving = server?.RunAsync(stop) ?? Task.CompletedTask;
         IReadOnlyList<MailInput> inputs = settings.Machine is { Files.Count: 0 } journal
             ? [MailInput.Stream("journal", journal.OpenJournal())]
             : settings.Follow ? [.. settings.Inputs.Select(name => MailInput.Follow(name, settings.State, stop))]
@@ -106,6 +125,22 @@ internal static class Scan
                 bool quietSinceLastRun = noLogLines && settings.State is { } resumed && resumed.Results is { Count: > 0 } results
                     && results.All(r => r.Kind is ResumeKind.Continued or ResumeKind.AfterRotation);
                 noLogLines &= !quietSinceLastRun;
+                if (server is not null)
+                {
+                    // The input is read to its end (or followed until the signal): the final figures are served until SIGTERM or Ctrl+C.
+                    server.Publish(Prometheus.Render(verdict, totals, settings.Top));
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    await serving.ConfigureAwait(false);
+                    return failed ? Program.ExitCode.Error : Program.ExitCode.Found;
+                }
+
                 switch (settings.Format)
                 {
                     case "table" when quietSinceLastRun:
