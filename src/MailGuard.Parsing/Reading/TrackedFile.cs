@@ -298,7 +298,31 @@ internal sealed class TrackedFile : ReadOnlyStream
     }
 
     /// <summary>The rotated file that holds the rest of the one read last time, and every one rotated after it: their text, oldest first.</summary>
-    private (List<Stream> Texts, List<string> Names)? FindRotated(ReadPosition position)
+    private (List<Stream> Texts, List<string> Names)? FindRotated(ReadPosition position) =>
+        FindAmongRotated(position.MatchesText, includeIt: true); // left at the place read up to
+
+    /// <summary>
+    /// The files rotated after the one just read to its end, oldest first: when logrotate ran twice between two polls, the
+    /// file it made the first time is found among the rotated files, newer than the one read (told by its first bytes).
+    /// </summary>
+    private List<Stream> RotatedSince()
+    {
+        Span<byte> head = stackalloc byte[HeadLength];
+        byte[] mine = head[..RandomAccess.Read(_live.SafeFileHandle, head, 0)].ToArray();
+        return FindAmongRotated(text =>
+        {
+            byte[] theirs = new byte[HeadLength];
+            int n = text.ReadAtLeast(theirs, HeadLength, throwOnEndOfStream: false);
+            return theirs.AsSpan(0, n).SequenceEqual(mine);
+        }, includeIt: false)?.Texts ?? []; // not among them (deleted, or named otherwise): nothing known in between
+    }
+
+    /// <summary>
+    /// Looks through the rotated files beside the path, newest first, for the one <paramref name="isIt"/> recognises from
+    /// its text; returns the text of every file rotated after it (and of it, from where <paramref name="isIt"/> left it,
+    /// with <paramref name="includeIt"/>), oldest first, and their names; null when none is it.
+    /// </summary>
+    private (List<Stream> Texts, List<string> Names)? FindAmongRotated(Func<Stream, bool> isIt, bool includeIt)
     {
         string? dir = Path.GetDirectoryName(_key);
         if (dir is null)
@@ -313,20 +337,29 @@ internal sealed class TrackedFile : ReadOnlyStream
             try
             {
                 text = LogScanner.OpenMaybeGzip(Open(newestFirst[i]));
-                if (!position.MatchesText(text))
+                if (!isIt(text))
                 {
                     text.Dispose();
                     continue;
                 }
 
-                var texts = new List<Stream> { text };
+                var texts = new List<Stream>();
+                if (includeIt)
+                {
+                    texts.Add(text);
+                }
+                else
+                {
+                    text.Dispose();
+                }
+
                 text = null;
                 for (int j = i - 1; j >= 0; j--)
                 {
                     texts.Add(LogScanner.OpenMaybeGzip(Open(newestFirst[j])));
                 }
 
-                return (texts, newestFirst[..(i + 1)].AsEnumerable().Reverse().ToList());
+                return (texts, newestFirst[..(includeIt ? i + 1 : i)].AsEnumerable().Reverse().ToList());
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
@@ -335,52 +368,6 @@ internal sealed class TrackedFile : ReadOnlyStream
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// The files rotated after the one just read to its end, oldest first: when logrotate ran twice between two polls, the
-    /// file it made the first time is found among the rotated files, newer than the one read (told by its first bytes).
-    /// </summary>
-    private List<Stream> RotatedSince()
-    {
-        var between = new List<Stream>();
-        string? dir = Path.GetDirectoryName(_key);
-        if (dir is null)
-        {
-            return between;
-        }
-
-        Span<byte> mine = stackalloc byte[HeadLength];
-        mine = mine[..RandomAccess.Read(_live.SafeFileHandle, mine, 0)];
-        Span<byte> theirs = stackalloc byte[HeadLength];
-        List<string> newestFirst = [.. MachineLogs.Rotated(dir, Path.GetFileName(_key))];
-        for (int i = 0; i < newestFirst.Count; i++)
-        {
-            try
-            {
-                using (Stream text = LogScanner.OpenMaybeGzip(Open(newestFirst[i])))
-                {
-                    int n = text.ReadAtLeast(theirs, HeadLength, throwOnEndOfStream: false);
-                    if (n != mine.Length || !theirs[..n].SequenceEqual(mine))
-                    {
-                        continue;
-                    }
-                }
-
-                for (int j = i - 1; j >= 0; j--)
-                {
-                    between.Add(LogScanner.OpenMaybeGzip(Open(newestFirst[j])));
-                }
-
-                return between;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-            {
-                // unreadable or damaged: not the one
-            }
-        }
-
-        return between; // the file read is not among them (deleted, or named otherwise): nothing known in between
     }
 
     private static bool IsCompressed(SafeFileHandle file)
