@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using MailGuard.Parsing.AppLogs;
 
 namespace MailGuard.Parsing;
 
@@ -50,6 +51,11 @@ public static class MailScan
     {
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new MailScanOptions();
+        if (options.AttemptListener is null && ApplicationLogs(inputs, options) is { } apps)
+        {
+            return await WithJoinAsync(inputs, apps, options, cancellationToken).ConfigureAwait(false);
+        }
+
         DateTimeOffset now = DateTimeOffset.UtcNow;
         var results = new MailInputResult[inputs.Count];
         var opened = new List<(int Index, LogInput Input)>(inputs.Count);
@@ -71,7 +77,7 @@ public static class MailScan
                 }
             }
 
-            var stats = new TrafficStats(options.Stats);
+            var stats = new TrafficStats(options.Stats) { AttemptListener = options.AttemptListener };
             if (opened.Count < inputs.Count && options.RequireEveryInput)
             {
                 return new MailScanReport(options, stats, new ScanTotals(), results, cancelled: false); // an input that is missing may hold the evidence
@@ -151,12 +157,88 @@ public static class MailScan
         }
     }
 
+    /// <summary>The inputs that are application logs (files only: recognised by their first lines), or null when none is.</summary>
+    private static List<(int Index, InputContent Content, AppProgram Program)>? ApplicationLogs(IReadOnlyList<MailInput> inputs, MailScanOptions options)
+    {
+        List<(int, InputContent, AppProgram)>? apps = null;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i].Path is { } path && AppLogSniffer.Sniff(path, options, out AppProgram program) is var content and not InputContent.Kernel)
+            {
+                (apps ??= []).Add((i, content, program));
+            }
+        }
+
+        return apps;
+    }
+
+    /// <summary>
+    /// Scans the kernel logs among <paramref name="inputs"/> with every new attempt handed, in order, to the join with
+    /// the application logs, which are read alongside as the kernel's time advances.
+    /// </summary>
+    private static async Task<MailScanReport> WithJoinAsync(IReadOnlyList<MailInput> inputs, List<(int Index, InputContent Content, AppProgram Program)> apps, MailScanOptions options, CancellationToken cancellationToken)
+    {
+        var readers = new List<AppLogReader>(apps.Count);
+        var results = new MailInputResult?[inputs.Count];
+        var kernel = new List<(int Index, MailInput Input)>(inputs.Count);
+        for (int i = 0, a = 0; i < inputs.Count; i++)
+        {
+            bool isApp = a < apps.Count && apps[a].Index == i;
+            if (!isApp || apps[a].Content == InputContent.Both)
+            {
+                kernel.Add((i, inputs[i]));
+            }
+
+            if (!isApp)
+            {
+                continue;
+            }
+
+            MailInput input = inputs[i];
+            try
+            {
+                Stream raw = input.Open();
+                DateTimeOffset reference = options.ReferenceTime ?? File.GetLastWriteTimeUtc(input.Path!);
+                var parser = new AppLineParser(new EnvelopeOptions { TimeZone = options.TimeZone, ReferenceTime = reference });
+                readers.Add(new AppLogReader(input.Name, raw, parser, i) { Program = apps[a].Program });
+                results[i] ??= new MailInputResult(input.Name, null, Opened: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                results[i] = new MailInputResult(input.Name, e, Opened: false);
+            }
+
+            a++;
+        }
+
+        using var join = new AttemptJoin(readers, options.TraceJoin);
+        MailScanReport scanned = await ScanAsync([.. kernel.Select(static k => k.Input)], options with { AttemptListener = join }, cancellationToken).ConfigureAwait(false);
+        for (int k = 0; k < kernel.Count; k++)
+        {
+            MailInputResult r = scanned.Inputs[k];
+            results[kernel[k].Index] = results[kernel[k].Index] is { Error: { } appError } ? r with { Error = r.Error ?? appError } : r;
+        }
+
+        bool cancelled = cancellationToken.IsCancellationRequested;
+        Attribution attribution = await Task.Run(() => join.Finish(complete: !cancelled), CancellationToken.None).ConfigureAwait(false);
+        foreach (AppLogResult log in attribution.Logs)
+        {
+            int index = readers.First(r => r.Name == log.Name).Order;
+            if (log.Error is { } error && results[index] is { } r)
+            {
+                results[index] = r with { Error = r.Error ?? error };
+            }
+        }
+
+        return new MailScanReport(options, scanned.Stats, scanned.Totals, [.. results.Select(static r => r!)], cancelled, attribution);
+    }
+
     /// <summary>A large, regular, uncompressed file, when nothing needs its entries in order: read in chunks on all cores.</summary>
     private static bool ReadsInParallel(string path, MailScanOptions options)
     {
-        if (Cores(options) < 2 || options.OnEntry is not null || options.OnSnapshot is not null)
+        if (Cores(options) < 2 || options.OnEntry is not null || options.OnSnapshot is not null || options.AttemptListener is not null)
         {
-            return false;
+            return false; // chunks are counted apart: no order for entries, snapshots or the join
         }
 
         try

@@ -46,6 +46,12 @@ public sealed record MailScanOptions
     public int KeyBudget { get; init; } = TrafficStatsOptions.DefaultKeyBudget;
 
     /// <summary>The statistics' settings.</summary>
+    /// <summary>Told of each attempt in order when application logs are joined (set by <see cref="MailScan"/> for its inner kernel scan).</summary>
+    internal AppLogs.IAttemptListener? AttemptListener { get; init; }
+
+    /// <summary>Keep every decision of the join (<see cref="Attribution.Trace"/>), for tests.</summary>
+    internal bool TraceJoin { get; init; }
+
     internal TrafficStatsOptions Stats => new() { RetryWindow = RetryWindow, KeyBudget = KeyBudget };
 
     /// <summary>Longer lines are skipped and counted (<see cref="ScanTotals.OverlongLines"/>). Default 64 KiB.</summary>

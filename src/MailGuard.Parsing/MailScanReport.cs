@@ -14,8 +14,9 @@ namespace MailGuard.Parsing;
 /// </example>
 public sealed class MailScanReport
 {
-    internal MailScanReport(MailScanOptions options, TrafficStats stats, ScanTotals totals, IReadOnlyList<MailInputResult> inputs, bool cancelled)
+    internal MailScanReport(MailScanOptions options, TrafficStats stats, ScanTotals totals, IReadOnlyList<MailInputResult> inputs, bool cancelled, Attribution? attribution = null)
     {
+        Attribution = attribution;
         Options = options;
         Stats = stats;
         var copy = new ScanTotals();
@@ -61,6 +62,12 @@ public sealed class MailScanReport
 
     /// <summary>Per log prefix.</summary>
     public KeyStats<string> Prefixes => Stats.Prefixes;
+
+    /// <summary>
+    /// The join with the application logs among the inputs (Postfix, Exim, V2Ray/Xray, shadowsocks-libev, PHP's mail.log:
+    /// recognised by content), or null when there were none: who behind each UID caused its attempts.
+    /// </summary>
+    public Attribution? Attribution { get; }
 
     /// <summary>Entries over time, per minute.</summary>
     public Timeline Timeline => Stats.Timeline;

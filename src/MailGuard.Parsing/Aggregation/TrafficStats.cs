@@ -250,6 +250,9 @@ public sealed class TrafficStats
         _version++;
     }
 
+    /// <summary>Told of each new attempt as it is counted (in the order counted), for the join with application logs.</summary>
+    internal AppLogs.IAttemptListener? AttemptListener { get; set; }
+
     /// <summary>Counts the entries held back by <see cref="Add"/>, if any (the older first).</summary>
     private void Flush()
     {
@@ -269,6 +272,11 @@ public sealed class TrafficStats
     private void Count(ref PendingEntry e)
     {
         long attempts = e.Port < 0 || _attempts.IsNew(e.Flow, e.Clock) ? 1 : 0;
+        if (attempts > 0 && AttemptListener is { } listener)
+        {
+            listener.Attempt(e.Time.HasTime ? e.Time.Ticks : long.MinValue, e.Key.HasUid, e.Key.Uid, e.HasDst ? e.Dst : default, e.Port);
+        }
+
         if (_bounded)
         {
             CountSketched(ref e, attempts);
