@@ -17,6 +17,6 @@ public static class MailScanReportExtensions
     {
         ArgumentNullException.ThrowIfNull(report);
         VerdictOptions o = (options ?? new VerdictOptions()) with { Filter = report.Options.Filter, MailPorts = report.Options.MailPorts };
-        return SpamVerdict.Analyze(report.Stats, report.Totals, o);
+        return SpamVerdict.Analyze(report.Stats, report.Totals, o, report.Attribution);
     }
 }

@@ -287,6 +287,15 @@ public sealed class SpamVerdict
     /// <summary>A sentence naming <see cref="DiscoveredPrefixes"/> (the first line of a report), or null when there are none.</summary>
     public string? Selection { get; private set; }
 
+    /// <summary>
+    /// What the application logs tell behind the culprit's UID (who submitted, which proxy user or script, how many
+    /// attempts stayed unexplained), or null without a join, a UID culprit or a suspicion.
+    /// </summary>
+    public string? Behind { get; private set; }
+
+    /// <summary>The scan's join with the application logs, when it had any (<see cref="MailScanReport.Attribution"/>).</summary>
+    public Attribution? Attribution { get; private init; }
+
     /// <summary>One line: the class, the culprit and the confidence.</summary>
     public string Headline { get; private set; } = "";
 
@@ -311,7 +320,18 @@ public sealed class SpamVerdict
     /// <param name="totals">What the scan read; null: as <see cref="Analyze(TrafficStats, VerdictOptions?)"/>.</param>
     /// <param name="options">Thresholds, names, family, the prefix filter; defaults when null.</param>
     /// <returns>The verdict.</returns>
-    public static SpamVerdict Analyze(TrafficStats stats, ScanTotals? totals, VerdictOptions? options = null)
+    public static SpamVerdict Analyze(TrafficStats stats, ScanTotals? totals, VerdictOptions? options = null) => Analyze(stats, totals, options, null);
+
+    /// <summary>
+    /// Analyses the statistics of a scan with its join with the application logs: the verdict then says who behind the
+    /// culprit's UID sent it (<see cref="Behind"/>) and its advice names them.
+    /// </summary>
+    /// <param name="stats">The statistics (all entries selected by the scan).</param>
+    /// <param name="totals">What the scan read, or null.</param>
+    /// <param name="options">Thresholds, names, family, the prefix filter; defaults when null.</param>
+    /// <param name="attribution">The join (<see cref="MailScanReport.Attribution"/>), or null.</param>
+    /// <returns>The verdict.</returns>
+    public static SpamVerdict Analyze(TrafficStats stats, ScanTotals? totals, VerdictOptions? options, Attribution? attribution)
     {
         ArgumentNullException.ThrowIfNull(stats);
         options ??= new VerdictOptions();
@@ -351,6 +371,7 @@ public sealed class SpamVerdict
 
         var verdict = new SpamVerdict(stats.All, cls, confidence, culprit, actors, total, all.MailPackets, uidLogged, burst, forged, options)
         {
+            Attribution = attribution,
             Totals = totals,
             Stats = stats,
             DiscoveredPrefixes = Discovered(stats, options.Filter),
@@ -358,6 +379,7 @@ public sealed class SpamVerdict
         verdict.Selection = verdict.DiscoveredPrefixes.Count > 0 ? Text.Discovered(verdict) : null;
         verdict.Headline = Text.Headline(verdict, options);
         verdict.Summary = Text.Summary(verdict, options);
+        verdict.Behind = cls is VerdictClass.NothingSuspicious or VerdictClass.NoLogLines or VerdictClass.ForgedLog ? null : MailGuard.Analysis.Behind.Sentence(verdict, options);
         verdict.Advice = AdviceFor.Verdict(verdict, options);
         return verdict;
     }

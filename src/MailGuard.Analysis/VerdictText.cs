@@ -365,8 +365,13 @@ internal static class AdviceFor
 
         var present = new HashSet<string>(o.UserNames.Values);
         string? mailUser = o.MailUsers.FirstOrDefault(present.Contains);
+        List<Advice> behind = v.Class is VerdictClass.NothingSuspicious or VerdictClass.NoLogLines or VerdictClass.ForgedLog ? [] : [.. Behind.Steps(v, o)];
+        bool named = v.Attribution is { } join && Behind.UidOf(a) is { } culpritUid && join.Attributed.Any(x => x.Uid == culpritUid);
+        steps.AddRange(behind);
         switch (v.Class)
         {
+            case VerdictClass.DirectToMx when a is { Kind: ActorKind.User } && a.UserName is { } u && o.MailUsers.Contains(u) && named:
+                break; // the application logs named who fed the queue (above)
             case VerdictClass.DirectToMx when a is { Kind: ActorKind.User } && a.UserName is { } u && o.MailUsers.Contains(u):
                 steps.Add(new Advice($"Find what feeds the mail server's queue ({u})", [
                     "mailq | tail -n 5                      # or: postqueue -p / exim -bpc",

@@ -111,6 +111,13 @@ internal static class Scan
                 return Program.ExitCode.Error;
             }
 
+            if (report.Attribution is { } appLogs && report.Totals.Lines == 0 && appLogs.Logs.Count == report.Inputs.Count)
+            {
+                // Application logs alone: the join has no attempt to explain, and no verdict can come from them.
+                stderr.WriteLine($"mgscan: {TerminalText.Escape(string.Join(", ", appLogs.Logs.Select(l => l.Name)))}: application logs only; name the kernel log too (mgscan /var/log/kern.log {TerminalText.Escape(appLogs.Logs[0].Name)} …)");
+                return Program.ExitCode.Error;
+            }
+
             ScanTotals totals = report.Totals;
             bool noLogLines;
             long analysed;

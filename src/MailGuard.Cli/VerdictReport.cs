@@ -24,6 +24,14 @@ internal static class VerdictReport
             w.WriteLine(line);
         }
 
+        if (v.Behind is { } behind)
+        {
+            foreach (string line in Wrap(TerminalText.Escape(behind), Width))
+            {
+                w.WriteLine(line);
+            }
+        }
+
         if (v.Advice.Count > 0)
         {
             w.WriteLine();
@@ -50,6 +58,10 @@ internal static class VerdictReport
         }
 
         Actors(w, v, top);
+        if (v.Attribution is { } join)
+        {
+            AttributionReport.Table(w, join, v.Options.UserNames, top);
+        }
     }
 
     /// <summary>The timelines to chart: all mail attempts, then the top three actors, on one shared time axis of at most 60 buckets.</summary>
@@ -151,6 +163,15 @@ internal static class VerdictReport
         j.WriteString("confidence", v.Confidence.ToString().ToLowerInvariant());
         j.WriteString("headline", v.Headline);
         j.WriteString("summary", v.Summary);
+        if (v.Behind is { } behind)
+        {
+            j.WriteString("behind", behind);
+        }
+        else
+        {
+            j.WriteNull("behind");
+        }
+
         j.WriteBoolean("uid_logged", v.UidLogged);
         j.WriteNumber("mail_attempts", v.MailAttempts);
         j.WriteNumber("mail_packets", v.MailPackets);
