@@ -351,14 +351,14 @@ internal sealed class AppLineParser(EnvelopeOptions envelope)
         app.Program = AppProgram.Exim;
         app.QueueId = rest[..idLength];
         ReadOnlySpan<byte> body = rest[idLength..];
-        if (body.Length < 4 || body[0] != (byte)' ' || body[3] != (byte)' ')
-        {
-            return true;
-        }
-
         if (body.SequenceEqual(" Completed"u8))
         {
             app.Kind = AppLineKind.QueueRemoved;
+            return true;
+        }
+
+        if (body.Length < 4 || body[0] != (byte)' ' || body[3] != (byte)' ')
+        {
             return true;
         }
 
@@ -388,8 +388,9 @@ internal sealed class AppLineParser(EnvelopeOptions envelope)
 
             app.Kind = AppLineKind.EximDelivery;
             app.Port = port;
-            int space = fields.IndexOf((byte)' ');
-            app.Recipient = space < 0 ? fields : fields[..space];
+            ReadOnlySpan<byte> recipient = fields[1..];
+            int space = recipient.IndexOf((byte)' ');
+            app.Recipient = space < 0 ? recipient : recipient[..space];
             bool connectError = fields.IndexOf("Connection timed out"u8) >= 0 || fields.IndexOf("Connection refused"u8) >= 0
                 || fields.IndexOf("No route to host"u8) >= 0 || fields.IndexOf("Network is unreachable"u8) >= 0;
             app.Before = (connectError ? AttributionRules.ConnectTimeout : AttributionRules.EximDelivery).Ticks;

@@ -57,7 +57,8 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
     private readonly Dictionary<ulong, long> _connHeads = [];
 
     private PendingAttempt[] _pending = new PendingAttempt[1024];
-    private long _pendingBase;
+    private long _pendingBase; // the oldest attempt not decided
+    private long _retainBase; // the oldest attempt kept: decided ones stay while their lines may be another's
     private long _pendingNext;
     private long[] _candidates = new long[4096];
     private long _candidateNext;
@@ -78,6 +79,9 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         _readers = [.. readers];
         Array.Sort(_readers, static (a, b) => a.Program == AppProgram.Php != (b.Program == AppProgram.Php) ? (a.Program == AppProgram.Php ? -1 : 1) : a.Order.CompareTo(b.Order));
     }
+
+    /// <summary>What the join holds now: connections, pending attempts and queued submissions (tests of the bound).</summary>
+    internal int Held => (int)(_connNext - _connBase) + (int)(_pendingNext - _retainBase) + _submissions.Count;
 
     public void Attempt(long ticks, bool hasUid, uint uid, NetAddress dst, int port)
     {
@@ -588,9 +592,9 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
                 continue;
             }
 
-            if (_candidateNext - (_pendingBase < _pendingNext ? Pending(_pendingBase).CandidateStart : _candidateNext) == _candidates.Length)
+            if (_candidateNext - (_retainBase < _pendingNext ? Pending(_retainBase).CandidateStart : _candidateNext) == _candidates.Length)
             {
-                _candidates = Grow(_candidates, _pendingBase < _pendingNext ? Pending(_pendingBase).CandidateStart : _candidateNext, _candidateNext);
+                _candidates = Grow(_candidates, _retainBase < _pendingNext ? Pending(_retainBase).CandidateStart : _candidateNext, _candidateNext);
             }
 
             _candidates[_candidateNext++ & (_candidates.Length - 1)] = seq;
@@ -604,6 +608,14 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         {
             Decide(ref Pending(_pendingBase));
             _pendingBase++;
+        }
+
+        // Decided attempts stay in the graph of later ones while their lines may still be claimed (an ambiguous one may own
+        // the line a later attempt would otherwise have alone); after two windows no line of theirs is left.
+        long forget = until == long.MaxValue ? long.MaxValue : until - Ahead;
+        while (_retainBase < _pendingBase && Pending(_retainBase).Ticks < forget)
+        {
+            _retainBase++;
         }
     }
 
@@ -688,6 +700,7 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         if (possible == 1)
         {
             Conn(only).Taken = true;
+            p.Took = true;
         }
 
         u.Explained++;
@@ -757,7 +770,7 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
                     for (int j = 0; j < c.Claimants; j++)
                     {
                         long other = c.Claimant(j);
-                        if (other >= _pendingBase && other < _pendingNext && !_inComponent.ContainsKey(other))
+                        if (other >= _retainBase && other < _pendingNext && !Pending(other).Took && !_inComponent.ContainsKey(other))
                         {
                             if (_component.Count == MaxComponent)
                             {
@@ -935,9 +948,9 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
 
     private ref PendingAttempt NewPending()
     {
-        if (_pendingNext - _pendingBase == _pending.Length)
+        if (_pendingNext - _retainBase == _pending.Length)
         {
-            _pending = Grow(_pending, _pendingBase, _pendingNext);
+            _pending = Grow(_pending, _retainBase, _pendingNext);
         }
 
         return ref _pending[_pendingNext++ & (_pending.Length - 1)];
@@ -1023,6 +1036,7 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         public long CandidateStart;
         public int CandidateCount;
         public bool Many;
+        public bool Took; // decided, with the one line it could have
     }
 
     private struct Submission
