@@ -104,6 +104,8 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
             Forget(ticks - (2 * Ahead));
         }
 
+        IndexUpTo(ticks);
+
         // Its candidates: connections to the same address and port (or port unknown, or a destination named, not numbered).
         long start = _candidateNext;
         int count = 0;
@@ -353,23 +355,18 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
     private bool NameFailure(ref AppLine a, int deliverer)
     {
         int unknown = ActorId(AppProgram.Postfix, AppActorKind.UnknownSubmitter, default, default, default, -1);
-        if (!_connHeads.TryGetValue(Key(a.Dst, a.Port), out long seq))
-        {
-            return false;
-        }
-
-        for (; seq >= _connBase; seq = Conn(seq).Next)
+        for (long seq = _connNext - 1; seq >= _connBase; seq--)
         {
             ref ConnRecord c = ref Conn(seq);
-            if (c.Dst == a.Dst && c.Port == a.Port && c.Actor == unknown && c.Line >= a.Ticks - TimeSpan.TicksPerSecond && c.Line <= a.Ticks)
+            if (c.Line < a.Ticks - TimeSpan.TicksPerSecond)
+            {
+                return false; // the connections are in time order: none older can be it
+            }
+
+            if (c.Dst == a.Dst && c.Port == a.Port && c.Actor == unknown && c.Line <= a.Ticks)
             {
                 c.Actor = deliverer;
                 return true;
-            }
-
-            if (c.Line < a.Ticks - TimeSpan.TicksPerSecond)
-            {
-                return false;
             }
         }
 
@@ -547,12 +544,10 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
 
         long seq = _connNext++;
         long slack = a.Resolution == 0 ? AttributionRules.Slack.Ticks : 0;
-        ulong key = Key(a.Dst, a.Port);
-        ref long head = ref CollectionsMarshal.GetValueRefOrAddDefault(_connHeads, key, out bool exists);
-        long next = exists ? head : -1;
-        head = seq;
+        int span = before <= SpanTicks[0] ? 0 : before <= SpanTicks[1] ? 1 : 2;
 
         // The SYN's time lies in [line − before, line + its resolution + after), widened by the slack of a precise stamp.
+        // Indexed later, once the kernel's time comes near (see IndexUpTo).
         Conn(seq) = new ConnRecord
         {
             From = a.Ticks - before - slack,
@@ -562,23 +557,83 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
             Actor = actor,
             Line = a.Ticks,
             Program = _actors[actor].Program,
-            Next = next,
+            Span = (byte)span,
+            Next = -1,
         };
     }
+
+    /// <summary>
+    /// How far before its line a connection's SYN may lie, in three classes: up to 6 s (proxies, Postfix's usual c + d),
+    /// up to 31 s (Exim, a slow Postfix delivery), up to 181 s (a failed connection).
+    /// </summary>
+    private static readonly long[] SpanTicks = [6 * TimeSpan.TicksPerSecond, 31 * TimeSpan.TicksPerSecond, 181 * TimeSpan.TicksPerSecond];
+
+    /// <summary>After its line, a SYN lies at most this late (a second's stamp, the named proxy dial, slack).</summary>
+    private static readonly long MaxAfter = 6 * TimeSpan.TicksPerSecond;
+
+    private readonly long[] _indexed = new long[3]; // per span class: the next connection to index
+
+    /// <summary>
+    /// Links into the lookup chains the connections whose window may reach <paramref name="ticks"/>: read 200 s ahead,
+    /// a line joins its chain only when the kernel's time is within its class's span of it, so that a chain walked from
+    /// its newest line holds the few seconds around the attempt, not the 200 s read ahead (a popular MX has thousands).
+    /// Within a class lines come in time order (the logs are merged by time), so each class is a queue.
+    /// </summary>
+    private void IndexUpTo(long ticks)
+    {
+        for (int k = 0; k < SpanTicks.Length; k++)
+        {
+            long limit = ticks + SpanTicks[k] + TimeSpan.TicksPerSecond;
+            long seq = Math.Max(_indexed[k], _connBase);
+            for (; seq < _connNext; seq++)
+            {
+                ref ConnRecord c = ref Conn(seq);
+                if (c.Span != k)
+                {
+                    continue;
+                }
+
+                if (c.Line > limit)
+                {
+                    break;
+                }
+
+                ref long head = ref CollectionsMarshal.GetValueRefOrAddDefault(_connHeads, Key(c.Dst, (ushort)c.Port) ^ Salt(k), out bool exists);
+                c.Next = exists ? head : -1;
+                head = seq;
+            }
+
+            _indexed[k] = seq;
+        }
+    }
+
+    private static ulong Salt(int spanClass) => (ulong)spanClass * 0xD6E8FEB86659FD93UL;
 
     // ---- the kernel side ----------------------------------------------------------------------------------
 
     private void Candidates(ulong key, NetAddress dst, int port, long ticks, ref int count, ref bool many)
     {
-        if (!_connHeads.TryGetValue(key, out long seq))
+        for (int k = 0; k < SpanTicks.Length; k++)
         {
-            return;
+            if (_connHeads.TryGetValue(key ^ Salt(k), out long seq))
+            {
+                Candidates(seq, dst, port, ticks, ref count, ref many);
+            }
         }
+    }
 
+    /// <summary>Walks one chain from its newest line back to the first that ended before <paramref name="ticks"/> could be.</summary>
+    private void Candidates(long seq, NetAddress dst, int port, long ticks, ref int count, ref bool many)
+    {
         long kernelEnd = ticks + (ticks % TimeSpan.TicksPerSecond == 0 ? TimeSpan.TicksPerSecond : 1);
         for (; seq >= _connBase; seq = Conn(seq).Next)
         {
             ref ConnRecord c = ref Conn(seq);
+            if (c.Line + MaxAfter < ticks)
+            {
+                return; // this one and every older one ended before the SYN
+            }
+
             if (c.Port != port || c.Dst != dst || ticks >= c.To || kernelEnd <= c.From)
             {
                 continue;
@@ -1004,6 +1059,7 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         public int Actor;
         public long Next;
         public long Line; // the line's own time
+        public byte Span; // its class in SpanTicks
         public AppProgram Program;
         public bool Taken; // decided for one attempt
         public bool Claimed; // a candidate of some attempt
