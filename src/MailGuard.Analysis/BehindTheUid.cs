@@ -104,6 +104,11 @@ internal static class Behind
             rest.Add(string.Create(s_ci, $"{u.Untimed:N0} without a date (cannot be joined)"));
         }
 
+        if (u.NotOpening > 0)
+        {
+            rest.Add(string.Create(s_ci, $"{u.NotOpening:N0} not opened by a SYN (cannot be joined)"));
+        }
+
         return $"Behind {v.Culprit!.Label}, from the application logs: {explained}{(rest.Count > 0 ? "; " + string.Join(", ", rest) : "")}.";
     }
 

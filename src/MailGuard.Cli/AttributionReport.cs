@@ -92,6 +92,11 @@ internal static class AttributionReport
             parts.Add(string.Create(s_ci, $"{u.Untimed:N0} without a date"));
         }
 
+        if (u.NotOpening > 0)
+        {
+            parts.Add(string.Create(s_ci, $"{u.NotOpening:N0} not opened by a SYN"));
+        }
+
         return string.Join(", ", parts);
     }
 
@@ -111,6 +116,7 @@ internal static class AttributionReport
         j.WriteNumber("unexplained", join.Unexplained);
         j.WriteNumber("uncovered", join.Uncovered);
         j.WriteNumber("untimed", join.Untimed);
+        j.WriteNumber("not_opening", join.NotOpening);
         j.WriteNumber("unmatched_connections", join.UnmatchedConnections);
         j.WriteNumber("forgotten_submissions", join.ForgottenSubmissions);
         j.WriteStartArray("logs");
@@ -160,6 +166,7 @@ internal static class AttributionReport
             j.WriteNumber("unexplained", u.Unexplained);
             j.WriteNumber("uncovered", u.Uncovered);
             j.WriteNumber("untimed", u.Untimed);
+            j.WriteNumber("not_opening", u.NotOpening);
             j.WriteEndObject();
         }
 

@@ -101,7 +101,7 @@ public sealed record MailScanOptions
         Until = Until,
         MailPorts = MailPorts,
         SkipOtherLines = true, // the statistics need entries only
-        LeanEntries = OnEntry is null, // and of them only addresses, ports, UID/GID, interfaces and prefix
+        LeanEntries = OnEntry is null && AttemptListener is null, // and of them only addresses, ports, UID/GID, interfaces and prefix (the join needs the TCP flags: a SYN opens a connection)
         Envelope = new EnvelopeOptions { TimeZone = TimeZone, ReferenceTime = reference },
     };
 

@@ -24,6 +24,55 @@ public class GeneratedLogTests
         return Path.Combine(MgscanTests.Root, "benchmarks", "MailGuard.LogGen", "bin", config, "net10.0", "loggen.dll");
     }
 
+    /// <summary>
+    /// The join at volume: loggen's traditional log (its own Postfix noise lines included) and a mail.log written to match
+    /// it by benchmarks/compare/applog.py (each new SYN attempt: a pickup with the kernel line's UID, a delivery to its
+    /// destination and port in its second). Every attempt the join explains must be its own UID's submission (or one of
+    /// loggen's noise deliveries, whose submission no log has); none is unexplained (every SYN attempt has its line).
+    /// </summary>
+    [Fact]
+    public void Mgscan_GeneratedLogWithAMatchingMailLog_AttributesEveryExplainedAttemptToItsOwnUid()
+    {
+        using var dir = new TempDir();
+        string log = Path.Combine(dir.Path, "kern.log");
+        string mail = Path.Combine(dir.Path, "mail.log");
+        Start("dotnet", LogGen(), "--out", log, "--lines", "200000", "--seed", "11");
+        Start("python3", Path.Combine(MgscanTests.Root, "benchmarks", "compare", "applog.py"), log, mail);
+
+        (int code, string stdout, string stderr) = MgscanTests.Run(null, "--format", "json", "--top", "1000000", log, mail);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        using var got = JsonDocument.Parse(stdout);
+        JsonElement join = got.RootElement.GetProperty("attribution");
+        long explained = join.GetProperty("explained").GetInt64();
+        Assert.Equal(0, join.GetProperty("unexplained").GetInt64());
+        Assert.True(explained > join.GetProperty("ambiguous").GetInt64(), stdout[..400]);
+        long counted = 0;
+        foreach (JsonElement a in join.GetProperty("actors").EnumerateArray())
+        {
+            string kind = a.GetProperty("kind").GetString()!;
+            string uid = a.GetProperty("uid").ValueKind == JsonValueKind.Null ? "0" : a.GetProperty("uid").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(kind == "unknown_submitter" || (kind == "local_uid" && a.GetProperty("name").GetString() == uid), a.ToString());
+            counted += a.GetProperty("attempts").GetInt64();
+        }
+
+        Assert.Equal(explained, counted);
+    }
+
+    private static void Start(string program, params string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000));
+        Assert.True(p.ExitCode == 0, err);
+    }
+
     [Theory]
     [MemberData(nameof(Formats))]
     public void Mgscan_GeneratedLog_EqualsTheGeneratorsFigures(string format)

@@ -85,7 +85,7 @@ public class AttributionTests
 
         Assert.Equal(attempts.Count - ambiguous, join.Explained);
         Assert.Equal(ambiguous, join.Ambiguous);
-        Assert.Equal(0, join.Unexplained + join.Uncovered + join.Untimed);
+        Assert.Equal(0, join.Unexplained + join.Uncovered + join.Untimed + join.NotOpening);
         Assert.True(ambiguous <= truth.GetProperty("totals").GetProperty("ambiguous_by_time").GetInt32());
         Assert.Equal(set == "apps" ? 4 : 0, ambiguous); // apps: alice/bob to .88 in one instant, alice/mallory to .64 at :12
         Assert.Equal(0, join.UnmatchedConnections);
@@ -224,7 +224,7 @@ public class AttributionTests
         int held = 0;
         for (int i = 0; i < N; i++)
         {
-            join.Attempt(start.AddSeconds(i).Ticks, true, 107, NetAddress.FromIPv4((198u << 24) | (51u << 16) | ((uint)(i % 200) << 8) | 7), 25);
+            join.Attempt(start.AddSeconds(i).Ticks, true, 107, NetAddress.FromIPv4((198u << 24) | (51u << 16) | ((uint)(i % 200) << 8) | 7), 25, opens: true);
             held = Math.Max(held, join.Held);
         }
 

@@ -229,6 +229,7 @@ public sealed class TrafficStats
         e.HasDst = p.Has(NetfilterFields.Dst);
         e.Port = p.Has(NetfilterFields.Ports) ? p.Dpt : -1;
         e.Gid = record.Entry.Gid;
+        e.Opens = (p.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
         e.HasGid = record.Entry.Has(NetfilterFields.Gid);
         e.Clock = e.Time.HasTime ? e.Time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
         if (e.Port >= 0)
@@ -274,7 +275,7 @@ public sealed class TrafficStats
         long attempts = e.Port < 0 || _attempts.IsNew(e.Flow, e.Clock) ? 1 : 0;
         if (attempts > 0 && AttemptListener is { } listener)
         {
-            listener.Attempt(e.Time.HasTime ? e.Time.Ticks : long.MinValue, e.Key.HasUid, e.Key.Uid, e.HasDst ? e.Dst : default, e.Port);
+            listener.Attempt(e.Time.HasTime ? e.Time.Ticks : long.MinValue, e.Key.HasUid, e.Key.Uid, e.HasDst ? e.Dst : default, e.Port, e.Opens);
         }
 
         if (_bounded)
@@ -445,6 +446,7 @@ public sealed class TrafficStats
         public ulong Flow;
         public uint Gid;
         public bool HasGid;
+        public bool Opens; // a SYN without ACK: a connection being opened
         public CellKey Key;
     }
 

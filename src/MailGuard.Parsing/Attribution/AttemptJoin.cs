@@ -11,6 +11,7 @@ internal enum JoinOutcome : byte
     Unexplained,
     Uncovered,
     Untimed,
+    NotOpening,
 }
 
 /// <summary>One attempt's decision (kept for tests: <see cref="MailScanOptions.TraceJoin"/>).</summary>
@@ -19,8 +20,8 @@ internal readonly record struct JoinDecision(long Ticks, long UidKey, NetAddress
 /// <summary>Told of each new connection attempt, in the kernel log's order, by <see cref="TrafficStats"/>.</summary>
 internal interface IAttemptListener
 {
-    /// <summary>One attempt (its first line): UTC ticks or <see cref="long.MinValue"/>, the UID if any, destination and port (−1: none).</summary>
-    void Attempt(long ticks, bool hasUid, uint uid, NetAddress dst, int port);
+    /// <summary>One attempt (its first line): UTC ticks or <see cref="long.MinValue"/>, the UID if any, destination and port (−1: none), and whether it is a SYN without ACK (a connection being opened).</summary>
+    void Attempt(long ticks, bool hasUid, uint uid, NetAddress dst, int port, bool opens);
 }
 
 /// <summary>
@@ -83,9 +84,20 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
     /// <summary>What the join holds now: connections, pending attempts and queued submissions (tests of the bound).</summary>
     internal int Held => (int)(_connNext - _connBase) + (int)(_pendingNext - _retainBase) + _submissions.Count;
 
-    public void Attempt(long ticks, bool hasUid, uint uid, NetAddress dst, int port)
+    public void Attempt(long ticks, bool hasUid, uint uid, NetAddress dst, int port, bool opens)
     {
         long uidKey = hasUid ? uid : -1;
+        if (!opens)
+        {
+            // A packet of a connection opened before (the log began after its SYN, or the rule logs more than SYNs): the
+            // application line of that connection cannot be told by this packet's time. Not joined, and no competitor.
+            UidTally n = Uid(uidKey);
+            n.Attempts++;
+            n.NotOpening++;
+            _trace?.Add(new JoinDecision(ticks, uidKey, dst, JoinOutcome.NotOpening, null));
+            return;
+        }
+
         if (ticks == long.MinValue)
         {
             UidTally t = Uid(uidKey);
@@ -141,7 +153,7 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         var uids = new List<UidAttribution>(_uids.Count);
         foreach ((long key, UidTally t) in _uids)
         {
-            uids.Add(new UidAttribution(key < 0 ? null : (uint)key, t.Attempts, t.Explained, t.Ambiguous, t.Unexplained, t.Uncovered, t.Untimed));
+            uids.Add(new UidAttribution(key < 0 ? null : (uint)key, t.Attempts, t.Explained, t.Ambiguous, t.Unexplained, t.Uncovered, t.Untimed, t.NotOpening));
         }
 
         uids.Sort(static (a, b) => b.Attempts != a.Attempts ? b.Attempts.CompareTo(a.Attempts) : Nullable.Compare(a.Uid, b.Uid));
@@ -723,10 +735,12 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
                 }
             }
         }
-        else if (!ambiguous)
+        else if (size < 0)
         {
-            hadLive = size < 0;
-            ambiguous = size < 0 && !OneActor(ref p, out actor, out only, out possible); // too many together: no narrowing
+            // Too many attempts share lines with this one to tell whether it needs one of them: it may take a line that
+            // is another's (one of its lines' own attempt may have none but that line), so it is not explained.
+            hadLive = true;
+            ambiguous = true;
         }
 
         if (ambiguous)
@@ -773,8 +787,8 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         }
     }
 
-    /// <summary>The most attempts looked at together when one is decided; past it, no narrowing (one actor or ambiguous).</summary>
-    private const int MaxComponent = 64;
+    /// <summary>The most attempts looked at together when one is decided; past it, the attempt is ambiguous.</summary>
+    private const int MaxComponent = 128;
 
     private readonly List<long> _component = [];
     private readonly Dictionary<long, int> _inComponent = [];
@@ -893,34 +907,6 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
         }
 
         return false;
-    }
-
-    /// <summary>Without narrowing: the live lines of the attempt all name one actor.</summary>
-    private bool OneActor(ref PendingAttempt p, out int actor, out long only, out int possible)
-    {
-        actor = -1;
-        only = -1;
-        possible = 0;
-        for (int k = 0; k < p.CandidateCount; k++)
-        {
-            long seq = _candidates[(p.CandidateStart + k) & (_candidates.Length - 1)];
-            ref ConnRecord c = ref Conn(seq);
-            if (!Live(p.UidKey, ref c))
-            {
-                continue;
-            }
-
-            if (actor != -1 && actor != c.Actor)
-            {
-                return false;
-            }
-
-            actor = c.Actor;
-            only = seq;
-            possible++;
-        }
-
-        return true;
     }
 
     /// <summary>A line still open to the attempts of this UID: not taken, and of the program the UID runs, if it is known.</summary>
@@ -1117,7 +1103,7 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
 
     private sealed class UidTally
     {
-        public long Attempts, Explained, Ambiguous, Unexplained, Uncovered, Untimed;
+        public long Attempts, Explained, Ambiguous, Unexplained, Uncovered, Untimed, NotOpening;
         public readonly int[] Programs = new int[(int)AppProgram.Php + 1]; // attempts explained per program
     }
 

@@ -73,7 +73,11 @@ public sealed record AttributedAttempts(uint? Uid, AppActor Actor, long Attempts
 /// <param name="Unexplained">Attempts inside the time the application logs cover that no line explains.</param>
 /// <param name="Uncovered">Attempts outside the time the application logs cover (before their first line or after their last).</param>
 /// <param name="Untimed">Attempts without a wall-clock time (a kernel ring buffer without dates): they cannot be joined.</param>
-public sealed record UidAttribution(uint? Uid, long Attempts, long Explained, long Ambiguous, long Unexplained, long Uncovered, long Untimed);
+/// <param name="NotOpening">
+/// Flows whose first logged packet is not a SYN (a connection opened before the log began, or a rule without <c>--syn</c>
+/// logging every packet): no application line can be told by their time, so they are neither joined nor competitors.
+/// </param>
+public sealed record UidAttribution(uint? Uid, long Attempts, long Explained, long Ambiguous, long Unexplained, long Uncovered, long Untimed, long NotOpening);
 
 /// <summary>One application log read for the join.</summary>
 /// <param name="Name">The input's name.</param>
@@ -111,6 +115,7 @@ public sealed class Attribution
             Unexplained += u.Unexplained;
             Uncovered += u.Uncovered;
             Untimed += u.Untimed;
+            NotOpening += u.NotOpening;
         }
     }
 
@@ -143,6 +148,9 @@ public sealed class Attribution
 
     /// <summary>Attempts without a wall-clock time.</summary>
     public long Untimed { get; }
+
+    /// <summary>Flows whose first logged packet is not a SYN (see <see cref="UidAttribution.NotOpening"/>).</summary>
+    public long NotOpening { get; }
 
     /// <summary>Connections in the application logs that no kernel attempt matched (a LOG rule missing for them, or the kernel log covers another time).</summary>
     public long UnmatchedConnections { get; }
