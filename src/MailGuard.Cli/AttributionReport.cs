@@ -18,20 +18,11 @@ internal static class AttributionReport
         foreach (UidAttribution u in join.Uids.Take(top))
         {
             string who = u.Uid is { } uid ? (names.TryGetValue(uid, out string? n) ? string.Create(s_ci, $"uid {uid} ({n})") : string.Create(s_ci, $"uid {uid}")) : "no UID";
-            string head = string.Create(s_ci, $"  {TerminalText.Escape(TerminalText.Fit(who, 26)),-26} {u.Attempts,8:N0} attempts:");
-            string outcomes = Outcomes(u);
-            if (head.Length + 1 + outcomes.Length <= 80)
+            foreach (string line in VerdictReport.Wrap(string.Create(s_ci, $"  {TerminalText.Escape(TerminalText.Fit(who, 40))}: {u.Attempts:N0} attempts, {Outcomes(u)}"), 80, "      "))
             {
-                w.WriteLine(head + " " + outcomes);
+                w.WriteLine(line);
             }
-            else
-            {
-                w.WriteLine(head);
-                foreach (string line in VerdictReport.Wrap("      " + outcomes, 80, "      "))
-                {
-                    w.WriteLine(line);
-                }
-            }
+
             foreach (AttributedAttempts a in join.Attributed.Where(a => a.Uid == u.Uid).Take(top))
             {
                 foreach (string line in VerdictReport.Wrap(TerminalText.Escape(string.Create(s_ci, $"  {a.Attempts,8:N0}  {AttributionText.Describe(a.Actor, names)} ({a.Destinations:N0} dest.)")), 80, "              "))

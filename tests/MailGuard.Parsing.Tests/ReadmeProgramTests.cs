@@ -32,7 +32,7 @@ public partial class ReadmeProgramTests
     {
         string section = LibrarySection();
         MatchCollection blocks = CSharpBlock().Matches(section);
-        Assert.Equal(4, blocks.Count); // the short program, the options, resuming, one line at a time
+        Assert.Equal(5, blocks.Count); // the short program, the options, resuming, one line at a time, the join
         string expected = TextBlock().Match(section).Groups[1].Value;
 
         string dir = Directory.CreateTempSubdirectory("mailguard-readme-").FullName;
@@ -90,6 +90,18 @@ public partial class ReadmeProgramTests
                     }
                 }
                 """.Replace("internal static class OneLineExample", "using MailGuard.Parsing;\n\ninternal static class OneLineExample", StringComparison.Ordinal));
+
+            File.WriteAllText(Path.Combine(dir, "Join.cs"), $$"""
+                using MailGuard.Parsing;
+
+                internal static class JoinExample
+                {
+                    internal static async Task Run()
+                    {
+                {{blocks[4].Groups[1].Value}}
+                    }
+                }
+                """);
 
             (int rc, string output) = await Run(dir, "build", "-c", "Release", "-o", Path.Combine(dir, "out"), "-nologo", "-v", "q", "-clp:NoSummary");
             Assert.True(rc == 0, "the README's program does not build:\n" + output);

@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace MailGuard.Cli.Tests;
+
+/// <summary>
+/// mgscan with application logs beside the kernel log (issue 15), on the real captures of samples/logs/apps: the
+/// verdict's sentence behind the culprit, the advice naming the senders, the "Behind the UIDs" table and JSON, the
+/// log to read when it was not given, and application logs alone refused.
+/// </summary>
+public class AttributionCliTests
+{
+    private const string Apps = "samples/logs/apps/";
+
+    private static (int Code, string Stdout, string Stderr) Mgscan(params string[] args) =>
+        MgscanTests.Run(null, new Dictionary<string, string> { ["TZ"] = "UTC" }, [.. args, "--passwd", Apps + "passwd"]);
+
+    [Fact]
+    public void Text_NamesTheSendersBehindEachUid_InTheVerdictTheAdviceAndTheTable()
+    {
+        (int code, string stdout, string stderr) = Mgscan(Apps + "kern.log", Apps + "mail.log", Apps + "v2ray-access.log", Apps + "shadowsocks.log", Apps + "php-mail.log");
+        Assert.Equal("", stderr);
+        Assert.Equal(0, code);
+        Assert.Contains("Behind uid 1802 (v2ray), from the application logs: 15 of its 19 attempts are explained: 10 v2ray user", stdout.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("Remove the proxy user alice@example.com (or change its key); its client is", stdout, StringComparison.Ordinal);
+        Assert.Contains("Close the proxy inbound that has no authentication: 203.0.113.81 used it", stdout, StringComparison.Ordinal);
+        Assert.Contains("Behind the UIDs, from the application logs (40 of 44 attempts explained)", stdout, StringComparison.Ordinal);
+        Assert.Contains("  uid 102 (postfix): 17 attempts, 17 explained, 0 unexplained", stdout, StringComparison.Ordinal);
+        Assert.Contains("         8 postfix mail from uid 1801 (webapp) via pickup, script\n              /var/www/html/wp-content/uploads/2026/12/cache.php (6 dest.)", stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("         6 shadowsocks server port 8388 (3 dest.)", stdout, StringComparison.Ordinal);
+        Assert.All(stdout.ReplaceLineEndings("\n").Split('\n'), line => Assert.True(line.Length <= 80 || line.StartsWith("     ", StringComparison.Ordinal), line)); // commands may be longer
+    }
+
+    [Fact]
+    public void Json_HasTheAttribution_WithEveryFigureOfTheTable()
+    {
+        (int code, string stdout, _) = Mgscan("--format", "json", Apps + "kern.log", Apps + "mail.log", Apps + "v2ray-access.log", Apps + "shadowsocks.log", Apps + "php-mail.log");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        JsonElement a = doc.RootElement.GetProperty("attribution");
+        Assert.Equal((44L, 40L, 4L, 0L, 0L), (a.GetProperty("attempts").GetInt64(), a.GetProperty("explained").GetInt64(), a.GetProperty("ambiguous").GetInt64(), a.GetProperty("unexplained").GetInt64(), a.GetProperty("not_opening").GetInt64()));
+        Assert.Equal(["postfix", "v2ray", "shadowsocks", "php"], a.GetProperty("logs").EnumerateArray().Select(l => l.GetProperty("program").GetString()));
+        JsonElement webshell = a.GetProperty("actors").EnumerateArray().Single(x => x.GetProperty("script").GetString() == "/var/www/html/wp-content/uploads/2026/12/cache.php");
+        Assert.Equal((102L, "local_uid", "1801", "pickup", 8L, 6L), (webshell.GetProperty("uid").GetInt64(), webshell.GetProperty("kind").GetString(), webshell.GetProperty("name").GetString(), webshell.GetProperty("via").GetString(), webshell.GetProperty("attempts").GetInt64(), webshell.GetProperty("destinations").GetInt64()));
+        Assert.StartsWith("Behind uid 1802 (v2ray)", doc.RootElement.GetProperty("verdict").GetProperty("behind").GetString(), StringComparison.Ordinal);
+
+        (_, string plain, _) = Mgscan("--format", "json", Apps + "kern.log");
+        using var without = JsonDocument.Parse(plain);
+        Assert.Equal(JsonValueKind.Null, without.RootElement.GetProperty("attribution").ValueKind);
+        Assert.Equal(JsonValueKind.Null, without.RootElement.GetProperty("verdict").GetProperty("behind").ValueKind);
+    }
+
+    [Fact]
+    public void ProxyCulprit_WithoutItsLog_IsToldWhichLogToReadAndHowToTurnItOn()
+    {
+        (int code, string stdout, _) = Mgscan(Apps + "kern.log", Apps + "mail.log");
+        Assert.Equal(0, code);
+        Assert.Contains("Turn on the proxy's access log and read it with the kernel log", stdout, StringComparison.Ordinal);
+        Assert.Contains("\"log\": {\"access\": \"/var/log/v2ray/access.log\", \"loglevel\": \"info\"}", stdout, StringComparison.Ordinal);
+        Assert.Contains("  uid 1802 (v2ray): 19 attempts, 0 explained, 1 ambiguous, 18 unexplained", stdout, StringComparison.Ordinal);
+
+        (_, string given, _) = Mgscan(Apps + "kern.log", Apps + "mail.log", Apps + "v2ray-access.log");
+        Assert.DoesNotContain("Turn on the proxy's access log", given, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ApplicationLogsAlone_AreRefused_WithWhatToName()
+    {
+        (int code, string stdout, string stderr) = Mgscan(Apps + "mail.log", Apps + "php-mail.log");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("application logs only; name the kernel log too", stderr, StringComparison.Ordinal);
+    }
+}
