@@ -4,6 +4,8 @@
     python3 samples/capture/central.py                 # writes samples/logs/central-mixed.log
     python3 samples/capture/central.py --split DIR     # also DIR/HOST/kern.log per host, as rsyslog's
                                                        # $template RemoteLogs,"/var/log/remote/%HOSTNAME%/kern.log"
+    python3 samples/capture/central.py --count         # count the written file's figures per host and UID, on
+                                                       # its own (not with mgscan): what the tests pin
 
 Each source is one machine's real capture (samples/logs/incident-*.log, all written on a host named vps01). Only the
 host field is rewritten (vps01 -> the new name), and for one host the form of the header: a central rsyslog that
@@ -55,7 +57,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(LOGS, "central-mixed.log"))
     ap.add_argument("--split", metavar="DIR", help="also write DIR/HOST/kern.log for each host")
+    ap.add_argument("--count", action="store_true", help="only count the figures of --out per host and UID")
     args = ap.parse_args()
+    if args.count:
+        count(args.out)
+        return
     lines = []
     for index, (name, host, form) in enumerate(SOURCES):
         with open(os.path.join(LOGS, name), "rb") as f:
@@ -71,6 +77,33 @@ def main():
             with open(os.path.join(args.split, host, "kern.log"), "wb") as f:
                 f.write(b"".join(t[4] + b"\n" for t in lines if t[3] == host))
     print(f"{args.out}: {len(lines)} lines from {len(SOURCES)} hosts")
+
+
+def count(path):
+    """Per host and per UID: entries (IPTABLES TCP-OUT lines), attempts (a packet of a flow — host, SRC, DST, SPT, DPT —
+    not seen in the 2 minutes before: a retransmitted SYN counts once) and distinct destinations (DST=)."""
+    figures, seen = {}, {}
+    with open(path, "rb") as f:
+        for raw in f:
+            m = re.match(rb"^(\d{4}-\S+) (\S+) ", raw)
+            if m:
+                when, host = dt.datetime.fromisoformat(m.group(1).decode()), m.group(2).decode()
+            else:
+                when, _ = rewrite(raw[:16] + b"vps01 x", "", "traditional")
+                host = raw[16:].split(b" ", 1)[0].decode()
+            if not re.search(rb"IPTABLES TCP-OUT [0-9]+:IN=", raw):
+                continue
+            fields = dict(re.findall(rb"(\w+)=(\S*)", raw.split(b"TCP-OUT", 1)[1]))
+            flow = (host, fields[b"SRC"], fields[b"DST"], fields[b"SPT"], fields[b"DPT"])
+            new = flow not in seen or (when - seen[flow]).total_seconds() > 120
+            seen[flow] = when
+            for key in (host, f"{host} uid {fields.get(b'UID', b'-').decode()}"):
+                c = figures.setdefault(key, [0, 0, set()])
+                c[0] += 1
+                c[1] += new
+                c[2].add(fields[b"DST"])
+    for key, (entries, attempts, destinations) in figures.items():
+        print(f"{key:20} entries {entries:6} attempts {attempts:6} destinations {len(destinations):6}")
 
 
 if __name__ == "__main__":

@@ -128,11 +128,6 @@ public sealed partial class TrafficStats
     /// <summary>Past the key budget with more than one host: the entry into its host's figures and actors.</summary>
     private void CountHostSketched(Rollup t, ref PendingEntry e, long attempts, string inName, string outName)
     {
-        if (t.PerHost is null)
-        {
-            SeedHostTables(t); // the second host came after the switch: until now every entry was the first host's
-        }
-
         CellKey k = e.Key;
         string host = _hosts[k.Host];
         HostActors a = t.PerHost!;

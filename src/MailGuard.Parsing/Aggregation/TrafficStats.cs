@@ -317,6 +317,11 @@ public sealed partial class TrafficStats
 
         Rollup t = _rollup!;
         CellKey k = e.Key;
+        if (_hosts.Count > 1 && t.PerHost is null)
+        {
+            SeedHostTables(t); // the second host came after the switch: until now every entry was the first host's
+        }
+
         if (_anyService && t.UidsWithoutService is null)
         {
             ServicelessUids(t); // the first service since the switch: until now every UID's traffic was without one
@@ -541,6 +546,7 @@ public sealed partial class TrafficStats
         _destinations.MergeSketched(theirs._destinations);
         Rollup a = _rollup!;
         Rollup b = theirs._rollup!;
+        MergeHostsSketched(a, theirs); // first: a side with one host seeds its per-host tables from its own figures
         a.Ports.MergeSketched(b.Ports, KeyPrecision, ActorTimelineBuckets);
         a.Uids.MergeSketched(b.Uids, KeyPrecision, ActorTimelineBuckets);
         a.Sources.MergeSketched(b.Sources, KeyPrecision, ActorTimelineBuckets);
@@ -556,7 +562,6 @@ public sealed partial class TrafficStats
         a.All.MergeSketched(b.All, AllPrecision, _budget);
         a.WithoutUid.MergeSketched(b.WithoutUid, KeyPrecision, _budget);
         a.Forwarded.MergeSketched(b.Forwarded, KeyPrecision, _budget);
-        MergeHostsSketched(a, theirs);
         _sequence += other._sequence;
         Timeline.Merge(other.Timeline);
         Forged.Merge(other.Forged);
