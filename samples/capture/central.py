@@ -7,8 +7,8 @@
     python3 samples/capture/central.py --count         # count the written file's figures per host and UID, on
                                                        # its own (not with mgscan): what the tests pin
 
-Each source is one machine's real capture (samples/logs/incident-*.log, all written on a host named vps01). Only the
-host field is rewritten (vps01 -> the new name), and for one host the form of the header: a central rsyslog that
+Each source is one machine's log (samples/logs/incident-*.log, all on a host named vps01; written in real formats by
+samples/incidents/make_incidents.py, with ground truth in samples/logs/incidents.json). Only the host field is rewritten (vps01 -> the new name), and for one host the form of the header: a central rsyslog that
 received RFC 5424 and writes a traditional template prints the tag without its colon ("db-02 kernel [ 123.4] IN=…",
 "db-02 postfix/qmgr[7066] A753…"). Nothing else in a line changes. The lines of all hosts are then merged in time
 order (stable: equal times keep the sources' order), as the central server writes them as they arrive.
