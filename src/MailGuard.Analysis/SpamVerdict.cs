@@ -417,6 +417,11 @@ public sealed class SpamVerdict
         VerdictOptions numbers = options with { UserNames = new Dictionary<uint, string>() };
         foreach (string host in hosts)
         {
+            if (host == TrafficStats.OtherHosts)
+            {
+                continue; // many hosts' entries together: no actor of one host
+            }
+
             TrafficStats part = stats.ForHost(host);
             long hostTotal = new Actor(ActorKind.Source, "*", "all", part.All, options.MailPorts, 0).MailAttempts;
             actors.AddRange(Candidates(part, numbers, total, host, hostTotal));
@@ -434,6 +439,12 @@ public sealed class SpamVerdict
         foreach (string host in hosts)
         {
             TrafficStats part = stats.ForHost(host);
+            if (host == TrafficStats.OtherHosts)
+            {
+                list.Add(new HostVerdict(host, part.All, VerdictClass.Unclear, Confidence.Low, null)); // many hosts together: not judged
+                continue;
+            }
+
             SpamVerdict v = Analyze(part, numbers);
             list.Add(new HostVerdict(host, part.All, v.Class, v.Confidence, v.Culprit));
         }

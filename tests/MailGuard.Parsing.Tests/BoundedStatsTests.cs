@@ -480,5 +480,12 @@ public class BoundedStatsTests
         Assert.True(s.Estimated);
         Assert.True(s.Estimates.NamesDropped > 0);
         Assert.Equal(3000, s.Hosts.Top().Sum(h => h.Value.Count)); // nothing lost, the names past the bound together
+        Assert.True(s.Hosts[TrafficStats.OtherHosts]!.Count > 2000);
+
+        // The hosts past the bound are many hosts: listed with their figures, not judged, no actor of theirs.
+        var verdict = MailGuard.Analysis.SpamVerdict.Analyze(s);
+        Assert.Equal(MailGuard.Analysis.VerdictClass.Unclear, verdict.Hosts.Single(h => h.Host == TrafficStats.OtherHosts).Class);
+        Assert.DoesNotContain(verdict.Actors, a => a.Host == TrafficStats.OtherHosts);
+        Assert.All(verdict.Actors, a => Assert.StartsWith("h", a.Label, StringComparison.Ordinal));
     }
 }

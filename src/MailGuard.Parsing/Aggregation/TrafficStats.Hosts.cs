@@ -13,6 +13,12 @@ public sealed partial class TrafficStats
     private TrafficStats? _viewOf; // set on ForHost's result: a read-only part of this instance
 
     /// <summary>
+    /// The key in <see cref="Hosts"/> under which the hosts past the key budget are counted together (an eighth of
+    /// <see cref="TrafficStatsOptions.KeyBudget"/> host names are kept): many hosts' entries, not one host's.
+    /// </summary>
+    public const string OtherHosts = "(other hosts past the key budget)";
+
+    /// <summary>
     /// Per host (<see cref="LogEnvelope.Host"/>: the syslog header's host field, the journal's <c>_HOSTNAME</c>; the key
     /// is empty for lines without one): count, attempts, time range, distinct destinations and per-port figures of each
     /// host's entries. One key when the input is one machine's log. Past <see cref="TrafficStatsOptions.KeyBudget"/> at
@@ -54,16 +60,51 @@ public sealed partial class TrafficStats
             return this;
         }
 
-        int id = -1;
-        for (int i = 0; i < _hosts.Count && id < 0; i++)
+        if (_hostViews is null || _hostViewsVersion != all.Version)
         {
-            id = _hosts[i] == host ? i : -1;
+            _hostViews = HostViews(all);
+            _hostViewsVersion = all.Version;
         }
 
-        var view = new TrafficStats(Options) { _viewOf = this, _bounded = _bounded };
-        view._rollup = id < 0 ? new Rollup(_version) : _bounded ? all.PerHost?.Of(host, all.Hosts, _version) ?? new Rollup(_version) : new Rollup(this, id);
-        return view;
+        return _hostViews.TryGetValue(host, out TrafficStats? view) ? view : View(new Rollup(all.Version));
     }
+
+    private Dictionary<string, TrafficStats>? _hostViews; // ForHost's answers for the figures of _hostViewsVersion
+    private long _hostViewsVersion;
+
+    /// <summary>Every host's part, in one pass over the cells (past the budget: over the per-host tables).</summary>
+    private Dictionary<string, TrafficStats> HostViews(Rollup all)
+    {
+        var parts = new Dictionary<string, Rollup>();
+        if (_bounded)
+        {
+            all.PerHost?.Split(parts, all.Hosts, all.Version);
+        }
+        else
+        {
+            foreach (Cell cell in _cells.Values)
+            {
+                string host = _hosts[cell.Key.Host];
+                if (!parts.TryGetValue(host, out Rollup? part))
+                {
+                    parts[host] = part = new Rollup(all.Version, _anyService);
+                }
+
+                part.Add(this, cell);
+            }
+        }
+
+        var views = new Dictionary<string, TrafficStats>(parts.Count);
+        foreach ((string host, Rollup part) in parts)
+        {
+            views[host] = View(part);
+        }
+
+        return views;
+    }
+
+    /// <summary>A read-only instance over <paramref name="part"/>.</summary>
+    private TrafficStats View(Rollup part) => new(Options) { _viewOf = this, _bounded = _bounded, _rollup = part };
 
     /// <summary>The id of the host of an entry: the previous entry's when the same (nearly always), else interned.</summary>
     private int HostId(ReadOnlySpan<byte> host)
@@ -104,7 +145,7 @@ public sealed partial class TrafficStats
             _namesDropped++;
             if (_overflowHost < 0)
             {
-                _overflowHost = _hosts.Add("(other hosts past the key budget)"u8);
+                _overflowHost = _hosts.Add("(other hosts past the key budget)"u8, OtherHosts);
             }
 
             return _overflowHost;
@@ -268,26 +309,38 @@ public sealed partial class TrafficStats
             Interfaces.MergeSketched(other.Interfaces, KeyPrecision, ActorTimelineBuckets);
         }
 
-        /// <summary>One host's part, as a rollup to read (the stats are shared, not copied).</summary>
-        public Rollup Of(string host, KeyStats<string>? hosts, long version)
+        /// <summary>Every host's part, as rollups to read (the stats are shared, not copied), into <paramref name="parts"/>.</summary>
+        public void Split(Dictionary<string, Rollup> parts, KeyStats<string>? hosts, long version)
         {
-            var r = new Rollup(version) { All = hosts?[host] ?? new KeyStat() };
-            Pick(Uids, host, r.Uids);
-            Pick(Services, host, r.Services);
-            Pick(Sources, host, r.Sources);
-            Pick(Interfaces, host, r.InInterfaces);
-            return r;
+            Rollup Part(string host)
+            {
+                if (!parts.TryGetValue(host, out Rollup? r))
+                {
+                    parts[host] = r = new Rollup(version) { All = hosts?[host] ?? new KeyStat() };
+                }
+
+                return r;
+            }
+
+            Pick(Uids, h => Part(h).Uids);
+            Pick(Services, h => Part(h).Services);
+            Pick(Sources, h => Part(h).Sources);
+            Pick(Interfaces, h => Part(h).InInterfaces);
+            if (hosts is not null)
+            {
+                foreach ((string host, _) in hosts.Pairs)
+                {
+                    _ = Part(host); // a host whose actors were all displaced still has its figures
+                }
+            }
         }
 
-        private static void Pick<T>(KeyStats<HostKey<T>> from, string host, KeyStats<T> into)
+        private static void Pick<T>(KeyStats<HostKey<T>> from, Func<string, KeyStats<T>> into)
             where T : notnull
         {
             foreach ((HostKey<T> key, KeyStat stat) in from.Pairs)
             {
-                if (key.Host == host)
-                {
-                    into.Put(key.Key, stat);
-                }
+                into(key.Host).Put(key.Key, stat);
             }
         }
     }

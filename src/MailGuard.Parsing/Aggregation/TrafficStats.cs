@@ -728,71 +728,82 @@ public sealed partial class TrafficStats
 
         /// <summary>The histograms of the cells, all (<paramref name="host"/> -1) or of one host's; with <paramref name="perHost"/> the actors of each host too.</summary>
         public Rollup(TrafficStats owner, int host = -1, bool perHost = false)
+            : this(owner._version, owner._anyService)
         {
-            Version = owner._version;
-            UidsWithoutService = owner._anyService ? new(trackDestinations: true, actor: true) : null;
             Hosts = host < 0 && owner._hosts.Count > 1 ? new(trackDestinations: true, actor: true) : null;
             PerHost = perHost && Hosts is not null ? new HostActors() : null;
-            var gidOrder = new Dictionary<uint, long>();
             foreach (Cell cell in owner._cells.Values)
             {
                 CellKey k = cell.Key;
-                KeyStat s = cell.Stat;
                 if (host >= 0 && k.Host != host)
                 {
                     continue;
                 }
 
-                Hosts?.Absorb(owner._hosts[k.Host], s);
-                PerHost?.Absorb(owner, k, s);
-                if (owner._serviceOfName[k.Prefix] is { } service)
-                {
-                    Services.Absorb(service, s).Uid = k.HasUid ? k.Uid : null;
-                }
-                else if (k.HasUid)
-                {
-                    UidsWithoutService?.Absorb(k.Uid, s);
-                }
-
-                All.Absorb(s, detail: true);
-                if (!k.Src.IsNone)
-                {
-                    Sources.Absorb(k.Src, s, share: true); // as many sources as cells at worst: no second copy of each
-                }
-
-                if (k.Port >= 0)
-                {
-                    Ports.Absorb((ushort)k.Port, s);
-                }
-
-                if (k.HasUid)
-                {
-                    KeyStat uid = Uids.Absorb(k.Uid, s);
-                    if (cell.Gid is not null && (!gidOrder.TryGetValue(k.Uid, out long seq) || cell.GidSequence > seq))
-                    {
-                        uid.Gid = cell.Gid;
-                        gidOrder[k.Uid] = cell.GidSequence;
-                    }
-                }
-                else
-                {
-                    WithoutUid.Absorb(s, detail: true);
-                }
-
-                string inName = owner._names[k.In];
-                string outName = owner._names[k.Out];
-                OutInterfaces.Absorb(outName, s);
-                KeyStat inStat = InInterfaces.Absorb(inName, s);
-                Prefixes.Absorb(owner._names[k.Prefix], s);
-                if (inName.Length > 0 && outName.Length > 0)
-                {
-                    inStat.AddSource(k.Src);
-                    Forwarded.Absorb(s, detail: true);
-                }
+                Hosts?.Absorb(owner._hosts[k.Host], cell.Stat);
+                PerHost?.Absorb(owner, k, cell.Stat);
+                Add(owner, cell);
             }
         }
 
-        /// <summary>An empty rollup, filled by the caller (one host's part of a bounded one).</summary>
-        public Rollup(long version) => Version = version;
+        /// <summary>An empty rollup, filled by the caller (one host's part); <paramref name="services"/>: some prefix names a service.</summary>
+        public Rollup(long version, bool services = false)
+        {
+            Version = version;
+            UidsWithoutService = services ? new(trackDestinations: true, actor: true) : null;
+        }
+
+        private readonly Dictionary<uint, long> _gidOrder = [];
+
+        /// <summary>Adds a cell to the histograms.</summary>
+        public void Add(TrafficStats owner, Cell cell)
+        {
+            CellKey k = cell.Key;
+            KeyStat s = cell.Stat;
+            if (owner._serviceOfName[k.Prefix] is { } service)
+            {
+                Services.Absorb(service, s).Uid = k.HasUid ? k.Uid : null;
+            }
+            else if (k.HasUid)
+            {
+                UidsWithoutService?.Absorb(k.Uid, s);
+            }
+
+            All.Absorb(s, detail: true);
+            if (!k.Src.IsNone)
+            {
+                Sources.Absorb(k.Src, s, share: true); // as many sources as cells at worst: no second copy of each
+            }
+
+            if (k.Port >= 0)
+            {
+                Ports.Absorb((ushort)k.Port, s);
+            }
+
+            if (k.HasUid)
+            {
+                KeyStat uid = Uids.Absorb(k.Uid, s);
+                if (cell.Gid is not null && (!_gidOrder.TryGetValue(k.Uid, out long seq) || cell.GidSequence > seq))
+                {
+                    uid.Gid = cell.Gid;
+                    _gidOrder[k.Uid] = cell.GidSequence;
+                }
+            }
+            else
+            {
+                WithoutUid.Absorb(s, detail: true);
+            }
+
+            string inName = owner._names[k.In];
+            string outName = owner._names[k.Out];
+            OutInterfaces.Absorb(outName, s);
+            KeyStat inStat = InInterfaces.Absorb(inName, s);
+            Prefixes.Absorb(owner._names[k.Prefix], s);
+            if (inName.Length > 0 && outName.Length > 0)
+            {
+                inStat.AddSource(k.Src);
+                Forwarded.Absorb(s, detail: true);
+            }
+        }
     }
 }
