@@ -448,6 +448,13 @@ public class BoundedStatsTests
         Assert.InRange(s.ForHost("b").Uids[33]!.DistinctDestinations, 180, 220);
         Assert.Equal(300, s.ForHost("b").All.Count);
 
+        // Read, then more entries: the hosts' parts are read anew (a new host's actor too).
+        var parser = new LogLineParser(new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = s_reference } });
+        Assert.Equal(LineKind.Entry, parser.Parse(Line("192.0.2.10", Dst(1), 1001, 29000, minute: 30, host: "b"), out LogRecord more));
+        s.Add(ref more);
+        Assert.Equal(1, s.ForHost("b").Uids[1001]!.Count);
+        Assert.Equal(301, s.ForHost("b").All.Count);
+
         // Parts counted apart, then merged: bounded with bounded, and bounded with exact (host b to 40 destinations only).
         TrafficStats a = Count(lines.Take(2_000), 64);
         a.Merge(Count(lines.Skip(2_000), 64));

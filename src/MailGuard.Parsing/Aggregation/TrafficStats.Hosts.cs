@@ -60,10 +60,10 @@ public sealed partial class TrafficStats
             return this;
         }
 
-        if (_hostViews is null || _hostViewsVersion != all.Version)
+        if (_hostViews is null || _hostViewsVersion != _version) // _version: past the budget the rollup stays, its figures change
         {
             _hostViews = HostViews(all);
-            _hostViewsVersion = all.Version;
+            _hostViewsVersion = _version;
         }
 
         return _hostViews.TryGetValue(host, out TrafficStats? view) ? view : View(new Rollup(all.Version));
