@@ -208,6 +208,35 @@ public class HostsTests
         Assert.False(report.GetProperty("verdict").GetProperty("culprit").TryGetProperty("host", out _));
     }
 
+    /// <summary>A host field is log text: a forged one with terminal escapes is shown escaped in the table, the verdict and Prometheus.</summary>
+    [Fact]
+    public void Mgscan_HostileHostName_IsEscapedEverywhere()
+    {
+        var log = new System.Text.StringBuilder();
+        for (int i = 0; i < 30; i++)
+        {
+            foreach (string host in new[] { "vps-1", "x\u001b]0;pwned\u0007" })
+            {
+                log.Append(CultureInfo.InvariantCulture, $"2026-11-23T02:{i:00}:00+00:00 {host} kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.{i} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={40000 + i} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1801 GID=1801 \n");
+            }
+        }
+
+        using var dir = new TempDir();
+        string file = dir.Write("central.log", System.Text.Encoding.UTF8.GetBytes(log.ToString()));
+        foreach (string format in new[] { "table", "prometheus" })
+        {
+            (int code, string text, string err) = MgscanTests.Run(null, "--format", format, file);
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            Assert.DoesNotContain('\u001b', text);
+            Assert.DoesNotContain('\u0007', text);
+            Assert.Contains(format == "table" ? "x\\x1b]0;pwned\\x07 uid 1801" : "host=\"x\\\\x1b]0;pwned\\\\x07\"", text, StringComparison.Ordinal); // Prometheus escapes the \ again
+        }
+
+        JsonElement report = Json(file);
+        Assert.Contains(report.GetProperty("hosts").EnumerateArray(), h => h.GetProperty("key").GetString() == "x\u001b]0;pwned\u0007"); // JSON: exact
+    }
+
     private static IEnumerable<byte[]> Lines(byte[] data)
     {
         int start = 0;
