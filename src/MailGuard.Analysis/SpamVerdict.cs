@@ -127,6 +127,12 @@ public sealed class Actor
     /// <summary>What kind of sender this is.</summary>
     public ActorKind Kind { get; }
 
+    /// <summary>
+    /// The host whose log lines these are (<see cref="TrafficStats.Hosts"/>) when the input holds several hosts: uid 1801
+    /// on two hosts is two actors, and <see cref="Label"/> starts with the host (<c>vps-17 uid 1801</c>). Null for one host.
+    /// </summary>
+    public string? Host { get; internal init; }
+
     /// <summary>The key: the UID as a number, the interface name, or the address.</summary>
     public string Key { get; }
 
@@ -185,6 +191,20 @@ public sealed class Actor
     public long AttemptsTo(ushort port) => MailPorts.TryGetValue(port, out PortCount c) ? c.Attempts : 0;
 }
 
+/// <summary>The verdict on one host's entries, when the input holds several hosts (<see cref="SpamVerdict.Hosts"/>).</summary>
+/// <param name="Host">The host name (log text: escape it before showing it); empty for lines without one.</param>
+/// <param name="Stat">All the host's selected entries: count, attempts, distinct destinations, time range.</param>
+/// <param name="Class">The pattern of the host's traffic, judged on its entries alone.</param>
+/// <param name="Confidence">How sure.</param>
+/// <param name="Culprit">The host's actor with the most mail attempts, or null.</param>
+public sealed record HostVerdict(string Host, KeyStat Stat, VerdictClass Class, Confidence Confidence, Actor? Culprit)
+{
+    /// <summary>How the host is named in labels: <see cref="Host"/>, or <c>(no host)</c> for lines without one.</summary>
+    public string Label => LabelOf(Host);
+
+    internal static string LabelOf(string host) => host.Length == 0 ? "(no host)" : host;
+}
+
 /// <summary>A commanded step of the advice.</summary>
 /// <param name="Title">What the step does, in a line.</param>
 /// <param name="Commands">Shell commands (lines starting with <c>#</c> are comments).</param>
@@ -232,8 +252,15 @@ public sealed class SpamVerdict
     /// <summary>The actor the verdict is about (the one with most mail attempts), or null when there was no mail traffic.</summary>
     public Actor? Culprit { get; }
 
-    /// <summary>Every candidate, most mail attempts first.</summary>
+    /// <summary>Every candidate, most mail attempts first (when the input holds several hosts, each host's actors: <see cref="Actor.Host"/>).</summary>
     public IReadOnlyList<Actor> Actors { get; }
+
+    /// <summary>
+    /// When the input holds several hosts (a central log server's file, several hosts' files): each host's figures and
+    /// the class of its traffic on its own, most attempts first. Empty for one host. With several hosts, users are
+    /// shown by number: one passwd file cannot name the users of several machines.
+    /// </summary>
+    public IReadOnlyList<HostVerdict> Hosts { get; private init; } = [];
 
     /// <summary>All connection attempts to mail ports.</summary>
     public long MailAttempts { get; }
@@ -343,7 +370,8 @@ public sealed class SpamVerdict
 
         var all = new Actor(ActorKind.Source, "*", "all", stats.All, options.MailPorts, 0);
         long total = all.MailAttempts;
-        List<Actor> actors = Candidates(stats, options, total);
+        List<string> hosts = SeveralHosts(stats);
+        List<Actor> actors = hosts.Count == 0 ? Candidates(stats, options, total) : HostCandidates(stats, hosts, options, total);
         foreach (Actor actor in actors)
         {
             actor.BoundPeak(all);
@@ -375,35 +403,116 @@ public sealed class SpamVerdict
             Totals = totals,
             Stats = stats,
             DiscoveredPrefixes = Discovered(stats, options.Filter),
+            Hosts = hosts.Count == 0 ? [] : HostVerdicts(stats, hosts, options),
         };
         verdict.Selection = verdict.DiscoveredPrefixes.Count > 0 ? Text.Discovered(verdict) : null;
         verdict.Headline = Text.Headline(verdict, options);
         verdict.Summary = Text.Summary(verdict, options);
         verdict.Behind = cls is VerdictClass.NothingSuspicious or VerdictClass.NoLogLines or VerdictClass.ForgedLog ? null : MailGuard.Analysis.Behind.Sentence(verdict, options);
         verdict.Advice = AdviceFor.Verdict(verdict, options);
+        if (culprit?.Host is { } host)
+        {
+            verdict.Advice = OnHost(verdict.Advice, host);
+        }
+
         return verdict;
     }
 
-    private static List<Actor> Candidates(TrafficStats stats, VerdictOptions options, long total)
+    /// <summary>The host names of <see cref="TrafficStats.Hosts"/> when at least two are named (lines without a host beside one named host are that host's); else empty.</summary>
+    private static List<string> SeveralHosts(TrafficStats stats)
+    {
+        var hosts = new List<string>();
+        int named = 0;
+        foreach ((string host, KeyStat _) in stats.Hosts.Top())
+        {
+            hosts.Add(host);
+            named += host.Length > 0 ? 1 : 0;
+        }
+
+        return named > 1 ? hosts : [];
+    }
+
+    /// <summary>Each host's actors (<see cref="Actor.Host"/>), users by number.</summary>
+    private static List<Actor> HostCandidates(TrafficStats stats, List<string> hosts, VerdictOptions options, long total)
+    {
+        var actors = new List<Actor>();
+        VerdictOptions numbers = options with { UserNames = new Dictionary<uint, string>() };
+        foreach (string host in hosts)
+        {
+            if (host == TrafficStats.OtherHosts)
+            {
+                continue; // many hosts' entries together: no actor of one host
+            }
+
+            TrafficStats part = stats.ForHost(host);
+            long hostTotal = new Actor(ActorKind.Source, "*", "all", part.All, options.MailPorts, 0).MailAttempts;
+            actors.AddRange(Candidates(part, numbers, total, host, hostTotal));
+        }
+
+        actors.Sort(static (a, b) => b.MailAttempts.CompareTo(a.MailAttempts));
+        return actors;
+    }
+
+    /// <summary>The verdict on each host's entries alone, most attempts first.</summary>
+    private static List<HostVerdict> HostVerdicts(TrafficStats stats, List<string> hosts, VerdictOptions options)
+    {
+        var list = new List<HostVerdict>(hosts.Count);
+        VerdictOptions numbers = options with { UserNames = new Dictionary<uint, string>() };
+        foreach (string host in hosts)
+        {
+            TrafficStats part = stats.ForHost(host);
+            if (host == TrafficStats.OtherHosts)
+            {
+                list.Add(new HostVerdict(host, part.All, VerdictClass.Unclear, Confidence.Low, null)); // many hosts together: not judged
+                continue;
+            }
+
+            SpamVerdict v = Analyze(part, numbers);
+            list.Add(new HostVerdict(host, part.All, v.Class, v.Confidence, v.Culprit));
+        }
+
+        list.Sort(static (a, b) =>
+        {
+            int c = b.Stat.Attempts.CompareTo(a.Stat.Attempts);
+            return c != 0 ? c : string.CompareOrdinal(a.Host, b.Host);
+        });
+        return list;
+    }
+
+    /// <summary>The advice for a culprit on one host of several: every step is to be taken there.</summary>
+    private static List<Advice> OnHost(IReadOnlyList<Advice> advice, string host)
+    {
+        var steps = new List<Advice>(advice.Count);
+        foreach (Advice a in advice)
+        {
+            steps.Add(a with { Title = $"On {HostVerdict.LabelOf(host)}: {a.Title}" });
+        }
+
+        return steps;
+    }
+
+    private static List<Actor> Candidates(TrafficStats stats, VerdictOptions options, long total, string? host = null, long hostTotal = -1)
     {
         var actors = new List<Actor>();
         long byUid = 0;
+        string on = host is null ? "" : HostVerdict.LabelOf(host) + " ";
 
         // Services named by per-service rules take their traffic from the UID they run as; the UID keeps the rest.
         foreach ((string service, KeyStat stat) in stats.Services.Top())
         {
             string? user = stat.Uid is { } u && options.UserNames.TryGetValue(u, out string? n) ? n : null;
             string runsAs = stat.Uid is { } uid ? (user is null ? $" (uid {uid})" : $" (uid {uid} {user})") : "";
-            var actor = new Actor(ActorKind.Service, service, $"service {service}{runsAs}", stat, options.MailPorts, total, user);
+            var actor = new Actor(ActorKind.Service, service, $"{on}service {service}{runsAs}", stat, options.MailPorts, total, user) { Host = host };
             byUid += actor.MailAttempts;
             actors.Add(actor);
         }
 
         foreach ((uint uid, KeyStat stat) in stats.UidsWithoutService.Top())
         {
-            string label = options.UserNames.TryGetValue(uid, out string? name) ? $"uid {uid} ({name})" : $"uid {uid}";
+            string label = options.UserNames.TryGetValue(uid, out string? name) ? $"{on}uid {uid} ({name})" : $"{on}uid {uid}";
             var actor = new Actor(ActorKind.User, uid.ToString(CultureInfo.InvariantCulture), label, stat, options.MailPorts, total, name)
             {
+                Host = host,
                 SharedUid = uid is 0 or 65534 || (name is not null && (options.SharedUsers.Contains(name) || options.ProxyUsers.Contains(name))),
             };
             byUid += actor.MailAttempts;
@@ -416,18 +525,18 @@ public sealed class SpamVerdict
             if (name.Length > 0 && stat.DistinctSources > 0)
             {
                 string behind = ShellWord.IsUsualInterfaceName(name) ? name : "suspicious interface " + ShellWord.Quote(name);
-                var actor = new Actor(ActorKind.ForwardedInterface, name, $"{stat.DistinctSources:N0} forwarded client{(stat.DistinctSources == 1 ? "" : "s")} behind {behind}", stat, options.MailPorts, total);
+                var actor = new Actor(ActorKind.ForwardedInterface, name, $"{stat.DistinctSources:N0} forwarded client{(stat.DistinctSources == 1 ? "" : "s")} behind {on}{behind}", stat, options.MailPorts, total) { Host = host };
                 forwarded += actor.MailAttempts;
                 actors.Add(actor);
             }
         }
 
         // Entries without UID that were not forwarded: only their addresses can tell them apart.
-        if (byUid + forwarded < total / 2)
+        if (byUid + forwarded < (hostTotal < 0 ? total : hostTotal) / 2)
         {
             foreach ((NetAddress src, KeyStat stat) in stats.Sources.Top(20))
             {
-                actors.Add(new Actor(ActorKind.Source, src.ToString(), src.ToString(), stat, options.MailPorts, total));
+                actors.Add(new Actor(ActorKind.Source, src.ToString(), on + src.ToString(), stat, options.MailPorts, total) { Host = host });
             }
         }
 

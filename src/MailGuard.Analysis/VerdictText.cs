@@ -67,7 +67,7 @@ internal static class Text
         }
         else
         {
-            sb.Append(s_ci, $"{Capital(a.Label)} made {a.Share * 100:0}% of the logged mail connections: {Attempts(a)} to ");
+            sb.Append(s_ci, $"{Opening(a)} made {a.Share * 100:0}% of the logged mail connections: {Attempts(a)} to ");
             sb.Append(a.Stat.DistinctDestinations == 1 ? "1 server" : string.Create(s_ci, $"{a.Stat.DistinctDestinations:N0} different servers"));
             sb.Append(" on ").Append(PortList(a)).Append(Between(a));
             sb.Append(Rate(a));
@@ -87,7 +87,7 @@ internal static class Text
 
         if (a is { Kind: ActorKind.User, SharedUid: true } && v.Class is not VerdictClass.NothingSuspicious)
         {
-            sb.Append(' ').Append(Capital(a.Label)).Append(" is a UID that several services run as, and the log cannot tell which of them sent this");
+            sb.Append(' ').Append(Opening(a)).Append(" is a UID that several services run as, and the log cannot tell which of them sent this");
             if (uint.TryParse(a.Key, NumberStyles.None, s_ci, out uint uid) && o.ServicesByUid.TryGetValue(uid, out IReadOnlyList<string>? units) && units.Count > 0)
             {
                 sb.Append(s_ci, $" (running as it: {string.Join(", ", units.Take(8))}{(units.Count > 8 ? ", …" : "")})");
@@ -320,6 +320,9 @@ internal static class Text
         Confidence.Medium => "medium",
         _ => "low",
     };
+
+    /// <summary>An actor's label at the start of a sentence: capitalised, unless it starts with a host name (log text, kept as it is).</summary>
+    private static string Opening(Actor a) => a.Host is null ? Capital(a.Label) : a.Label;
 
     private static string Capital(string s) => s.Length == 0 || s.StartsWith("uid ", StringComparison.Ordinal) ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

@@ -29,16 +29,17 @@ internal static class Prometheus
         var ci = CultureInfo.InvariantCulture;
         IReadOnlyList<Actor> actors = verdict.Actors;
         int shown = Math.Min(top, actors.Count);
+        string one = OneHost(verdict);
 
         Header(s, "mailguard_connection_attempts_total", "counter", "Connection attempts to mail ports logged by the netfilter LOG rules (retransmissions of one attempt counted once), per actor and port.");
-        PerPort(s, "mailguard_connection_attempts_total", actors, shown, static c => c.Attempts);
+        PerPort(s, "mailguard_connection_attempts_total", actors, shown, one, static c => c.Attempts);
         Header(s, "mailguard_packets_total", "counter", "Logged packets to mail ports, retransmissions included, per actor and port.");
-        PerPort(s, "mailguard_packets_total", actors, shown, static c => c.Packets);
+        PerPort(s, "mailguard_packets_total", actors, shown, one, static c => c.Packets);
 
         Header(s, "mailguard_destinations", "gauge", "Distinct destination addresses per actor (all ports; an estimate past --max-keys).");
         for (int i = 0; i < shown; i++)
         {
-            s.Append(ci, $"mailguard_destinations{{{Labels(actors[i])}}} {actors[i].Stat.DistinctDestinations}\n");
+            s.Append(ci, $"mailguard_destinations{{{Labels(actors[i], one)}}} {actors[i].Stat.DistinctDestinations}\n");
         }
 
         Header(s, "mailguard_lines_total", "counter", "Lines read, by kind: selected entries and the lines that were not counted (as the report's 'Not counted').");
@@ -53,16 +54,37 @@ internal static class Prometheus
             s.Append(ci, $"mailguard_lines_total{{kind=\"{kind}\"}} {n}\n");
         }
 
-        if (verdict.Stats.All.Last is { } last)
+        // Per host: the one host of the input (its name, or "" when the lines carry none), or each host of several.
+        var hosts = new List<(string Host, DateTimeOffset? Last, VerdictClass Class)>();
+        if (verdict.Hosts.Count == 0)
         {
-            Header(s, "mailguard_last_entry_timestamp_seconds", "gauge", "The time of the last selected entry, in seconds since the epoch.");
-            s.Append(ci, $"mailguard_last_entry_timestamp_seconds{{host=\"\"}} {last.ToUnixTimeMilliseconds() / 1000.0:0.###}\n");
+            hosts.Add((one, verdict.Stats.All.Last, verdict.Class));
         }
 
-        Header(s, "mailguard_verdict", "gauge", "1 for the verdict's class, 0 for the others.");
-        foreach (VerdictClass c in Enum.GetValues<VerdictClass>())
+        foreach (HostVerdict h in verdict.Hosts)
         {
-            s.Append(ci, $"mailguard_verdict{{host=\"\",class=\"{VerdictReport.Name(c)}\"}} {(c == verdict.Class ? 1 : 0)}\n");
+            hosts.Add((h.Host, h.Stat.Last, h.Class));
+        }
+
+        if (hosts.Exists(static h => h.Last is not null))
+        {
+            Header(s, "mailguard_last_entry_timestamp_seconds", "gauge", "The time of the last selected entry of each host, in seconds since the epoch.");
+            foreach ((string host, DateTimeOffset? last, _) in hosts)
+            {
+                if (last is { } t)
+                {
+                    s.Append(ci, $"mailguard_last_entry_timestamp_seconds{{host=\"{Value(host)}\"}} {t.ToUnixTimeMilliseconds() / 1000.0:0.###}\n");
+                }
+            }
+        }
+
+        Header(s, "mailguard_verdict", "gauge", "1 for the class of each host's traffic, 0 for the others.");
+        foreach ((string host, _, VerdictClass cls) in hosts)
+        {
+            foreach (VerdictClass c in Enum.GetValues<VerdictClass>())
+            {
+                s.Append(ci, $"mailguard_verdict{{host=\"{Value(host)}\",class=\"{VerdictReport.Name(c)}\"}} {(c == cls ? 1 : 0)}\n");
+            }
         }
 
         Header(s, "mailguard_estimated", "gauge", "1 when the figures are estimates (more distinct keys than --max-keys), else 0.");
@@ -74,7 +96,7 @@ internal static class Prometheus
     private static void Header(StringBuilder s, string name, string type, string help) =>
         s.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
-    private static void PerPort(StringBuilder s, string name, IReadOnlyList<Actor> actors, int shown, Func<PortCount, long> value)
+    private static void PerPort(StringBuilder s, string name, IReadOnlyList<Actor> actors, int shown, string one, Func<PortCount, long> value)
     {
         var ci = CultureInfo.InvariantCulture;
         var rest = new SortedDictionary<ushort, long>();
@@ -84,7 +106,7 @@ internal static class Prometheus
             {
                 if (i < shown)
                 {
-                    s.Append(ci, $"{name}{{{Labels(actors[i])},port=\"{port}\"}} {value(count)}\n");
+                    s.Append(ci, $"{name}{{{Labels(actors[i], one)},port=\"{port}\"}} {value(count)}\n");
                 }
                 else
                 {
@@ -95,12 +117,19 @@ internal static class Prometheus
 
         foreach ((ushort port, long n) in rest)
         {
-            s.Append(ci, $"{name}{{host=\"\",actor_kind=\"other\",actor=\"other\",user=\"\",port=\"{port}\"}} {n}\n");
+            s.Append(ci, $"{name}{{host=\"{Value(one)}\",actor_kind=\"other\",actor=\"other\",user=\"\",port=\"{port}\"}} {n}\n");
         }
     }
 
-    /// <summary>The actor's labels; <c>host</c> is empty until figures are kept per host.</summary>
-    private static string Labels(Actor a)
+    /// <summary>The host of an input that holds one (its name; empty when its lines carry none); empty when it holds several.</summary>
+    private static string OneHost(SpamVerdict v)
+    {
+        IReadOnlyList<KeyValuePair<string, KeyStat>> hosts = v.Stats.Hosts.Top(2);
+        return v.Hosts.Count == 0 && hosts.Count > 0 ? hosts[0].Key : "";
+    }
+
+    /// <summary>The actor's labels; <c>host</c> is its host's name (with one host in the input, that host's).</summary>
+    private static string Labels(Actor a, string one)
     {
         string kind = a.Kind switch
         {
@@ -109,7 +138,7 @@ internal static class Prometheus
             ActorKind.Service => "service",
             _ => "source",
         };
-        return $"host=\"\",actor_kind=\"{kind}\",actor=\"{Value(a.Key)}\",user=\"{Value(a.UserName ?? "")}\"";
+        return $"host=\"{Value(a.Host ?? one)}\",actor_kind=\"{kind}\",actor=\"{Value(a.Key)}\",user=\"{Value(a.UserName ?? "")}\"";
     }
 
     /// <summary>A label value: log text made safe (control characters as \xNN text), then escaped as the format requires.</summary>

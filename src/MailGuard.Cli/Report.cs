@@ -250,6 +250,7 @@ internal static class Report
         SinceBoot(j, "last_since_boot_seconds", s.All.LastUptime);
         j.WriteEndObject();
         VerdictReport.Json(j, verdict, top);
+        VerdictReport.HostsJson(j, verdict, top);
         AttributionReport.Json(j, verdict.Attribution, verdict.Options.UserNames, top);
         Array(j, "destinations", s.Destinations.Top(top), (w, k) => w.WriteString("key", k.ToString()), null);
         Array(j, "ports", s.Ports.Top(top), (w, k) => w.WriteNumber("key", k), null);

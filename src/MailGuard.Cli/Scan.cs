@@ -195,7 +195,8 @@ internal static class Scan
 
                         VerdictReport.Table(outWriter, verdict, settings.Top);
                         outWriter.WriteLine();
-                        Report.Table(outWriter, stats, totals, settings.Top, names, otherPrefixes);
+                        // Several hosts: one passwd file cannot name their users (the verdict shows them by number too).
+                        Report.Table(outWriter, stats, totals, settings.Top, verdict.Hosts.Count > 0 ? new Dictionary<uint, string>() : names, otherPrefixes);
                         break;
                 }
             }

@@ -58,10 +58,70 @@ internal static class VerdictReport
         }
 
         Actors(w, v, top);
+        Hosts(w, v, top);
         if (v.Attribution is { } join)
         {
             AttributionReport.Table(w, join, v.Options.UserNames, top);
         }
+    }
+
+    /// <summary>With several hosts in the input: each host's entries, attempts, distinct destinations and the class of its traffic alone.</summary>
+    private static void Hosts(TextWriter w, SpamVerdict v, int top)
+    {
+        if (v.Hosts.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine();
+        w.WriteLine(string.Create(s_ci, $"Hosts ({v.Hosts.Count:N0}; each host's traffic judged on its own)"));
+        w.WriteLine(string.Create(s_ci, $"  {"host",-24} {"entries",9} {"attempts",9} {"dests",7}  verdict"));
+        foreach (HostVerdict h in v.Hosts.Take(top))
+        {
+            string count = Report.Approx(h.Stat.CountError > 0) + h.Stat.Count.ToString("N0", s_ci);
+            string attempts = Report.Approx(h.Stat.CountError > 0) + h.Stat.Attempts.ToString("N0", s_ci);
+            string dests = Report.Approx(h.Stat.DistinctDestinationsEstimated) + h.Stat.DistinctDestinations.ToString("N0", s_ci);
+            string culprit = h.Culprit is { } c && h.Class is not (VerdictClass.NothingSuspicious or VerdictClass.ForgedLog) ? " (" + TerminalText.Escape(c.Label) + ")" : "";
+            w.WriteLine(string.Create(s_ci, $"  {TerminalText.Fit(h.Label, 24),-24} {count,9} {attempts,9} {dests,7}  {Name(h.Class)}{culprit}"));
+        }
+
+        if (v.Hosts.Count > top)
+        {
+            w.WriteLine(string.Create(s_ci, $"  ({v.Hosts.Count - top:N0} more hosts: --top N shows more)"));
+        }
+    }
+
+    /// <summary>The <c>hosts</c> array: <c>{key, count, attempts, destinations, verdict}</c> per host, most attempts first; written only when the input holds several hosts.</summary>
+    public static void HostsJson(Utf8JsonWriter j, SpamVerdict v, int top)
+    {
+        if (v.Hosts.Count == 0)
+        {
+            return;
+        }
+
+        j.WriteNumber("hosts_total", v.Hosts.Count);
+        j.WriteStartArray("hosts");
+        foreach (HostVerdict h in v.Hosts.Take(top))
+        {
+            j.WriteStartObject();
+            j.WriteString("key", h.Host);
+            j.WriteNumber("count", h.Stat.Count);
+            j.WriteNumber("attempts", h.Stat.Attempts);
+            j.WriteNumber("destinations", h.Stat.DistinctDestinations);
+            j.WriteString("verdict", Name(h.Class));
+            j.WriteString("confidence", h.Confidence.ToString().ToLowerInvariant());
+            if (h.Culprit is { } c)
+            {
+                j.WriteString("culprit", c.Label);
+            }
+
+            Report.EstimatedFields(j, h.Stat);
+            WriteTime(j, "first", h.Stat.First);
+            WriteTime(j, "last", h.Stat.Last);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
     }
 
     /// <summary>The timelines to chart: all mail attempts, then the top three actors, on one shared time axis of at most 60 buckets.</summary>
@@ -354,6 +414,11 @@ internal static class VerdictReport
         }
 
         j.WriteString("label", a.Label);
+        if (a.Host is { } host)
+        {
+            j.WriteString("host", host);
+        }
+
         if (a.UserName is { } user)
         {
             j.WriteString("user", user);

@@ -26,7 +26,7 @@ public class PrometheusTests
         JsonElement report = JsonDocument.Parse(json).RootElement;
         foreach (JsonElement actor in report.GetProperty("actors").EnumerateArray())
         {
-            string labels = $"host=\"\",actor_kind=\"{actor.GetProperty("kind").GetString()}\",actor=\"{actor.GetProperty("key")}\",user=\"{(actor.GetProperty("user").ValueKind == JsonValueKind.String ? actor.GetProperty("user").GetString() : "")}\"";
+            string labels = $"host=\"vps01\",actor_kind=\"{actor.GetProperty("kind").GetString()}\",actor=\"{actor.GetProperty("key")}\",user=\"{(actor.GetProperty("user").ValueKind == JsonValueKind.String ? actor.GetProperty("user").GetString() : "")}\"";
             foreach (JsonProperty port in actor.GetProperty("ports").EnumerateObject())
             {
                 Assert.Equal(port.Value.GetProperty("attempts").GetInt64(), series[$"mailguard_connection_attempts_total{{{labels},port=\"{port.Name}\"}}"]);
@@ -36,12 +36,12 @@ public class PrometheusTests
             Assert.Equal(actor.GetProperty("distinct_destinations").GetInt64(), series[$"mailguard_destinations{{{labels}}}"]);
         }
 
-        Assert.Equal(1656, series["mailguard_connection_attempts_total{host=\"\",actor_kind=\"uid\",actor=\"33\",user=\"www-data\",port=\"25\"}"]);
-        Assert.Equal(1, series["mailguard_verdict{host=\"\",class=\"direct-to-mx\"}"]);
-        Assert.Equal(0, series["mailguard_verdict{host=\"\",class=\"nothing-suspicious\"}"]);
+        Assert.Equal(1656, series["mailguard_connection_attempts_total{host=\"vps01\",actor_kind=\"uid\",actor=\"33\",user=\"www-data\",port=\"25\"}"]);
+        Assert.Equal(1, series["mailguard_verdict{host=\"vps01\",class=\"direct-to-mx\"}"]);
+        Assert.Equal(0, series["mailguard_verdict{host=\"vps01\",class=\"nothing-suspicious\"}"]);
         Assert.Equal(6356, series.Where(s => s.Key.StartsWith("mailguard_lines_total{", StringComparison.Ordinal)).Sum(s => s.Value)); // every line, once
         Assert.Equal(6060, series["mailguard_lines_total{kind=\"entry\"}"]);
-        Assert.Equal(report.GetProperty("totals").GetProperty("last").GetDateTimeOffset().ToUnixTimeSeconds(), series["mailguard_last_entry_timestamp_seconds{host=\"\"}"]);
+        Assert.Equal(report.GetProperty("totals").GetProperty("last").GetDateTimeOffset().ToUnixTimeSeconds(), series["mailguard_last_entry_timestamp_seconds{host=\"vps01\"}"]);
         Assert.Equal(0, series["mailguard_estimated"]);
     }
 
@@ -52,8 +52,8 @@ public class PrometheusTests
         Assert.Equal(0, code);
         Dictionary<string, double> series = Series(text);
         Assert.Single(series.Keys, k => k.StartsWith("mailguard_destinations{", StringComparison.Ordinal));
-        Assert.Equal(57, series["mailguard_connection_attempts_total{host=\"\",actor_kind=\"other\",actor=\"other\",user=\"\",port=\"25\"}"]); // uid 107
-        Assert.Equal(1, series["mailguard_connection_attempts_total{host=\"\",actor_kind=\"other\",actor=\"other\",user=\"\",port=\"587\"}"]); // uid 0
+        Assert.Equal(57, series["mailguard_connection_attempts_total{host=\"vps01\",actor_kind=\"other\",actor=\"other\",user=\"\",port=\"25\"}"]); // uid 107
+        Assert.Equal(1, series["mailguard_connection_attempts_total{host=\"vps01\",actor_kind=\"other\",actor=\"other\",user=\"\",port=\"587\"}"]); // uid 0
     }
 
     [Fact]
@@ -74,6 +74,7 @@ public class PrometheusTests
             ["--passwd", "samples/logs/passwd", "--all", "samples/logs/incident-proxy.log"],
             ["samples/logs/journal-cat.txt"],
             ["--max-keys", "64", Incident],
+            ["samples/logs/central-mixed.log"], // three hosts
         })
         {
             (int code, string text, _) = MgscanTests.Run(null, ["--format", "prometheus", .. args]);

@@ -86,6 +86,13 @@ public class ServeTests
         metrics.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(labels, StringComparison.Ordinal))
             .Select(l => (double?)double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
 
+    /// <summary><c>mgscan serve</c> on a free port reading a sample (samples/logs/<paramref name="sample"/>) from standard input.</summary>
+    private static (int Port, Running Mgscan) ServeStandardInput(string sample, string options = "")
+    {
+        int port = FreePort();
+        return (port, new("sh", ["-c", $"exec dotnet '{Path.Combine(AppContext.BaseDirectory, "mgscan.dll")}' serve --listen 127.0.0.1:{port} {options} < samples/logs/{sample}"]));
+    }
+
     /// <summary>Asks <paramref name="probe"/> every 250 ms until it gives true, for at most <see cref="s_wait"/>; fails with what it last said.</summary>
     private static async Task Until(string what, Func<Task<(bool Done, string Seen)>> probe)
     {
@@ -377,8 +384,8 @@ public class ServeTests
     [Fact]
     public async Task Serve_StandardInput_OversizedOrSilentRequests_AreBounded_ThenMetricsStillServed()
     {
-        int port = FreePort();
-        using Running mgscan = new("sh", ["-c", $"exec dotnet '{Path.Combine(AppContext.BaseDirectory, "mgscan.dll")}' serve --listen 127.0.0.1:{port} --passwd samples/logs/passwd < samples/logs/incident-webshell.log"]);
+        (int port, Running started) = ServeStandardInput("incident-webshell.log", "--passwd samples/logs/passwd");
+        using Running mgscan = started;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         string url = $"http://127.0.0.1:{port}/metrics";
         await Until("the whole of standard input served", async () =>
@@ -416,5 +423,28 @@ public class ServeTests
         Assert.Equal(1656, Value(await http.GetStringAsync(url, TestContext.Current.CancellationToken), "mailguard_connection_attempts_total", Uid33));
         Assert.Equal(0, mgscan.Terminate());
         Assert.Equal("", mgscan.Output);
+    }
+
+    /// <summary>A central log on standard input (three hosts, samples/logs/central-mixed.log): each host's series from the snapshots.</summary>
+    [Fact]
+    public async Task Serve_CentralLogOnStandardInput_ServesEachHostsSeries()
+    {
+        (int port, Running started) = ServeStandardInput("central-mixed.log");
+        using Running mgscan = started;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string metrics = "";
+        await Until("the central log served", async () =>
+        {
+            metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
+            return (Value(metrics, "mailguard_connection_attempts_total", "host=\"db-02\",actor_kind=\"uid\",actor=\"107\"") == 243, mgscan.Output);
+        });
+
+        // The figures of HostsTests (counted by samples/capture/central.py --count).
+        Assert.Equal(1656, Value(metrics, "mailguard_connection_attempts_total", "host=\"web-17\",actor_kind=\"uid\",actor=\"33\""));
+        Assert.Equal(57, Value(metrics, "mailguard_connection_attempts_total", "host=\"web-17\",actor_kind=\"uid\",actor=\"107\""));
+        Assert.Equal(1, Value(metrics, "mailguard_verdict", "host=\"web-17\",class=\"direct-to-mx\""));
+        Assert.Equal(1, Value(metrics, "mailguard_verdict", "host=\"vpn-03\",class=\"proxy-relay\""));
+        Assert.Equal(1, Value(metrics, "mailguard_verdict", "host=\"db-02\",class=\"nothing-suspicious\""));
+        Assert.Equal(0, mgscan.Terminate());
     }
 }

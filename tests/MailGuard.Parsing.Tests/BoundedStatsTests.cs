@@ -12,12 +12,12 @@ public class BoundedStatsTests
     private static readonly DateTimeOffset s_reference = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>One kernel LOG line: a local user (uid ≥ 0) or a forwarded client behind wg0 (uid &lt; 0).</summary>
-    private static byte[] Line(string src, string dst, int uid, int spt, int minute = 0)
+    private static byte[] Line(string src, string dst, int uid, int spt, int minute = 0, string host = "vps")
     {
         string time = new DateTime(2026, 11, 23, 0, 0, 0).AddMinutes(minute).ToString("MMM dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
         string who = uid >= 0 ? "IN= OUT=eth0" : "IN=wg0 OUT=eth0 MAC=";
         string tail = uid >= 0 ? $"UID={uid} GID={uid} " : "";
-        return Encoding.ASCII.GetBytes($"{time} vps kernel: IPTABLES TCP-OUT 25:{who} SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={spt} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 {tail}");
+        return Encoding.ASCII.GetBytes($"{time} {host} kernel: IPTABLES TCP-OUT 25:{who} SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={spt} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 {tail}");
     }
 
     private static NetAddress Ip(string text) => NetAddress.TryParse(text.AsSpan(), out NetAddress a) ? a : throw new FormatException(text);
@@ -393,5 +393,106 @@ public class BoundedStatsTests
 
         TrafficStats exact = Count(lines, budget: 100_000);
         Assert.Equal("Nothing suspicious", MailGuard.Analysis.SpamVerdict.Analyze(exact).Headline);
+    }
+
+    [Theory]
+    [InlineData(14, 9, 20_000)]
+    [InlineData(14, 9, 300)]
+    [InlineData(10, 4, 5_000)]
+    public void HyperLogLog_UnionWithAFinerSketch_EqualsAddingItsItemsHere(int finer, int coarser, int n)
+    {
+        var fine = new HyperLogLog(finer);
+        var direct = new HyperLogLog(coarser);
+        for (int i = 0; i < n; i++)
+        {
+            ulong h = NetAddress.Mix64((ulong)i * 0x9E3779B97F4A7C15UL + 12345);
+            fine.Add(h);
+            direct.Add(h);
+        }
+
+        var folded = new HyperLogLog(coarser);
+        folded.UnionWith(fine);
+        Assert.Equal(direct.Estimate(), folded.Estimate());
+        Assert.Throws<ArgumentException>(() => fine.UnionWith(direct)); // a coarser sketch cannot be made finer
+    }
+
+    /// <summary>
+    /// Past the budget with two hosts: uid 33 on host a and on host b stay two actors (ForHost), also when host b's first
+    /// entry comes after the switch (host a's figures so far seed the per-host tables), and when two bounded halves merge.
+    /// </summary>
+    [Fact]
+    public void Add_PastBudget_TwoHosts_KeepEachHostsActorsApart_AlsoMerged()
+    {
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            lines.Add(Line("192.0.2.10", Dst(i), 33, 30000 + i, minute: i / 100)); // host a: 2,000 destinations switch a budget of 64
+        }
+
+        for (int i = 0; i < 300; i++)
+        {
+            lines.Add(Line("192.0.2.10", Dst(i), i % 3 == 0 ? 107 : 33, 30000 + i, minute: 20 + (i / 100), host: "b")); // the same flows, on b
+        }
+
+        TrafficStats s = Count(lines, 64);
+        Assert.True(s.Estimates.Bounded);
+        Assert.Equal(["vps:2000", "b:300"], s.Hosts.Top().Select(h => $"{h.Key}:{h.Value.Count}"));
+        Assert.Equal(2000, s.Hosts["vps"]!.Attempts); // b's flows are b's: not retransmissions of a's
+        Assert.Equal(300, s.Hosts["b"]!.Attempts);
+        Assert.Equal(2000, s.ForHost("vps").Uids[33]!.Count);
+        Assert.Equal(200, s.ForHost("b").Uids[33]!.Count);
+        Assert.Equal(100, s.ForHost("b").Uids[107]!.Count);
+        Assert.Null(s.ForHost("vps").Uids[107]);
+        Assert.Equal(2200, s.Uids[33]!.Count); // the all-hosts histogram as before
+        Assert.InRange(s.ForHost("vps").Uids[33]!.DistinctDestinations, 1800, 2200);
+        Assert.InRange(s.ForHost("b").Uids[33]!.DistinctDestinations, 180, 220);
+        Assert.Equal(300, s.ForHost("b").All.Count);
+
+        // Read, then more entries: the hosts' parts are read anew (a new host's actor too).
+        var parser = new LogLineParser(new LogLineParserOptions { Envelope = new EnvelopeOptions { ReferenceTime = s_reference } });
+        Assert.Equal(LineKind.Entry, parser.Parse(Line("192.0.2.10", Dst(1), 1001, 29000, minute: 30, host: "b"), out LogRecord more));
+        s.Add(ref more);
+        Assert.Equal(1, s.ForHost("b").Uids[1001]!.Count);
+        Assert.Equal(301, s.ForHost("b").All.Count);
+
+        // Parts counted apart, then merged: bounded with bounded, and bounded with exact (host b to 40 destinations only).
+        TrafficStats a = Count(lines.Take(2_000), 64);
+        a.Merge(Count(lines.Skip(2_000), 64));
+        Assert.Equal(["vps:2000", "b:300"], a.Hosts.Top().Select(h => $"{h.Key}:{h.Value.Count}"));
+        Assert.Equal(2000, a.ForHost("vps").Uids[33]!.Count);
+        Assert.Equal(200, a.ForHost("b").Uids[33]!.Count);
+        Assert.Equal(100, a.ForHost("b").Uids[107]!.Count);
+        TrafficStats c = Count(lines.Take(2_000), 64);
+        TrafficStats exact = Count(Enumerable.Range(0, 90).Select(i => Line("192.0.2.10", Dst(i % 40), i % 3 == 0 ? 107 : 33, 30000 + i, host: "b")), 64);
+        Assert.False(exact.Estimates.Bounded);
+        c.Merge(exact);
+        Assert.Equal(["vps:2000", "b:90"], c.Hosts.Top().Select(h => $"{h.Key}:{h.Value.Count}"));
+        Assert.Equal(60, c.ForHost("b").Uids[33]!.Count);
+        Assert.Equal(30, c.ForHost("b").Uids[107]!.Count);
+        Assert.Equal(2000, c.ForHost("vps").Uids[33]!.Count);
+    }
+
+    [Fact]
+    public void Add_PastBudget_ManyHosts_AreBoundedByAnEighthOfTheBudget()
+    {
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 3_000; i++)
+        {
+            lines.Add(Line("192.0.2.10", Dst(i % 50), 33, 30000 + i, host: "h" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        TrafficStats s = Count(lines, 512); // 64 host names kept; the rest counted under one name
+        Assert.Equal(3000, s.All.Count);
+        Assert.True(s.Hosts.Count <= 65, $"{s.Hosts.Count} hosts kept");
+        Assert.True(s.Estimated);
+        Assert.True(s.Estimates.NamesDropped > 0);
+        Assert.Equal(3000, s.Hosts.Top().Sum(h => h.Value.Count)); // nothing lost, the names past the bound together
+        Assert.True(s.Hosts[TrafficStats.OtherHosts]!.Count > 2000);
+
+        // The hosts past the bound are many hosts: listed with their figures, not judged, no actor of theirs.
+        var verdict = MailGuard.Analysis.SpamVerdict.Analyze(s);
+        Assert.Equal(MailGuard.Analysis.VerdictClass.Unclear, verdict.Hosts.Single(h => h.Host == TrafficStats.OtherHosts).Class);
+        Assert.DoesNotContain(verdict.Actors, a => a.Host == TrafficStats.OtherHosts);
+        Assert.All(verdict.Actors, a => Assert.StartsWith("h", a.Label, StringComparison.Ordinal));
     }
 }

@@ -38,13 +38,7 @@ public class TrafficStatsTests
     [Fact]
     public void Merge_TwoHalves_EqualsOneRunOverBoth()
     {
-        byte[] data = File.ReadAllBytes(Path.Combine(Repo.Samples, "kern.log"));
-        int mid = Array.IndexOf(data, (byte)'\n', data.Length / 2) + 1;
-        TrafficStats whole = Scan(data);
-        TrafficStats a = Scan(data.AsSpan(0, mid));
-        TrafficStats b = Scan(data.AsSpan(mid));
-        a.Merge(b);
-
+        (TrafficStats whole, TrafficStats a) = WholeAndMergedParts("kern.log", 2);
         Assert.Equal(whole.All.Count, a.All.Count);
         Assert.Equal(whole.All.DistinctDestinations, a.All.DistinctDestinations);
         Assert.Equal(whole.All.First, a.All.First);
@@ -55,6 +49,16 @@ public class TrafficStatsTests
         Assert.Equal(Flatten(whole.Sources), Flatten(a.Sources));
         Assert.Equal(Flatten(whole.Prefixes), Flatten(a.Prefixes));
         Assert.Equal(whole.WithoutUid.Count, a.WithoutUid.Count);
+    }
+
+    /// <summary>A sample counted in one run, and in two parts (cut at the line after 1/<paramref name="divisor"/> of it) merged.</summary>
+    private static (TrafficStats Whole, TrafficStats Merged) WholeAndMergedParts(string sample, int divisor)
+    {
+        byte[] data = File.ReadAllBytes(Path.Combine(Repo.Samples, sample));
+        int mid = Array.IndexOf(data, (byte)'\n', data.Length / divisor) + 1;
+        TrafficStats a = Scan(data.AsSpan(0, mid));
+        a.Merge(Scan(data.AsSpan(mid)));
+        return (Scan(data), a);
     }
 
     private static string[] Flatten<TKey>(KeyStats<TKey> k)
@@ -253,5 +257,99 @@ public class TrafficStatsTests
         Assert.Equal(4, stats.Uids[33]!.Count);
         Assert.Equal(33u, stats.Uids[33]!.Gid);
         Assert.Equal(1, stats.Sources[NetAddress.FromIPv4(0xC000020B)]!.Count);
+    }
+
+    /// <summary>A kernel LOG line of uid 1801 on <paramref name="host"/>, RFC 3339 or, with <paramref name="journal"/>, journal JSON (_HOSTNAME).</summary>
+    private static string HostLine(string host, int spt, int second, bool journal = false)
+    {
+        string msg = $"IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=10.0.0.5 DST=198.51.100.{spt % 7} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={spt} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1801 GID=1801 ";
+        return journal
+            ? $"{{\"__REALTIME_TIMESTAMP\":\"{1795400000000000L + (second * 1000000L)}\",\"_TRANSPORT\":\"kernel\",\"_HOSTNAME\":\"{host}\",\"SYSLOG_IDENTIFIER\":\"kernel\",\"MESSAGE\":\"{msg}\"}}\n"
+            : $"2026-11-23T02:00:{second:00}+00:00 {host} kernel: {msg}\n";
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Add_SameUidAndFlowsOnTwoHosts_AreTwoActors_HostsAndForHost(bool journal)
+    {
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < 10; i++)
+        {
+            text.Append(HostLine("vps-17", 40000 + i, i, journal)).Append(HostLine("vps-17", 40000 + i, i + 1, journal)); // a SYN and its retransmission
+            if (i < 4)
+            {
+                text.Append(HostLine("vps-18", 40000 + i, i, journal)); // the same flow on another host: a new attempt there
+            }
+        }
+
+        TrafficStats s = Scan(System.Text.Encoding.ASCII.GetBytes(text.ToString()));
+        Assert.Equal(24, s.All.Count);
+        Assert.Equal(14, s.All.Attempts);
+        Assert.Equal(["vps-17:20:10", "vps-18:4:4"], s.Hosts.Top().Select(h => $"{h.Key}:{h.Value.Count}:{h.Value.Attempts}"));
+        Assert.Equal(20, s.ForHost("vps-17").Uids[1801]!.Count);
+        Assert.Equal(10, s.ForHost("vps-17").Uids[1801]!.Attempts);
+        Assert.Equal(4, s.ForHost("vps-18").Uids[1801]!.Attempts);
+        Assert.Equal(4, s.ForHost("vps-18").All.DistinctDestinations);
+        Assert.Equal(7, s.ForHost("vps-17").All.DistinctDestinations);
+        Assert.Equal(0, s.ForHost("nowhere").All.Count);
+        Assert.Equal(24, s.Uids[1801]!.Count); // the all-hosts histograms are as before
+    }
+
+    [Fact]
+    public void Hosts_OneHost_IsAllEntries_AndForHostIsTheStatsThemselves()
+    {
+        TrafficStats s = Scan(File.ReadAllBytes(Path.Combine(Repo.Samples, "kern.log")));
+        Assert.Equal(["vps01:55"], s.Hosts.Top().Select(h => $"{h.Key}:{h.Value.Count}"));
+        Assert.Same(s, s.ForHost("vps01"));
+    }
+
+    [Fact]
+    public void Merge_HalvesOfTheCentralLog_EqualsOneRunOverBoth_PerHost()
+    {
+        (TrafficStats whole, TrafficStats a) = WholeAndMergedParts("central-mixed.log", 3);
+        Assert.Equal(["web-17:6060", "vpn-03:4499", "db-02:312"], whole.Hosts.Top().Select(h => $"{h.Key}:{h.Value.Count}"));
+        Assert.Equal(Flatten(whole.Hosts), Flatten(a.Hosts));
+        foreach (string host in new[] { "web-17", "vpn-03", "db-02" })
+        {
+            Assert.Equal(Flatten(whole.ForHost(host).Uids), Flatten(a.ForHost(host).Uids));
+            Assert.Equal(Flatten(whole.ForHost(host).InInterfaces), Flatten(a.ForHost(host).InInterfaces));
+        }
+
+        Assert.Equal(1553, whole.ForHost("web-17").Uids[33]!.DistinctDestinations);
+        Assert.Equal(1656, whole.ForHost("web-17").Uids[33]!.Attempts);
+        Assert.Equal(243, whole.ForHost("db-02").Uids[107]!.Attempts);
+    }
+
+    [Fact]
+    public void Add_AlternatingHosts_AllocatesNothing()
+    {
+        var parser = new LogLineParser();
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 60; i++)
+        {
+            lines.Add(System.Text.Encoding.ASCII.GetBytes(HostLine(i % 3 == 0 ? "web-17" : i % 3 == 1 ? "vpn-03" : "db-02", 40000 + (i % 20), i % 60)));
+        }
+
+        var stats = new TrafficStats();
+        AddAll(100); // warm-up: names interned, cells made, the JIT's tier-up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AddAll(100);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(3, stats.Hosts.Count);
+
+        void AddAll(int times)
+        {
+            for (int i = 0; i < times; i++)
+            {
+                foreach (byte[] l in lines)
+                {
+                    if (parser.Parse(l, out LogRecord r) == LineKind.Entry)
+                    {
+                        stats.Add(ref r);
+                    }
+                }
+            }
+        }
     }
 }

@@ -83,5 +83,11 @@ public static class WrapperLines
         // template; the tag is APP-NAME, no colon (rsyslog's tryEmulateTAG). The RFC 3339 file format writes it so too.
         { 66, "Dec  7 03:22:22 fw01 kernel IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=41810 DF PROTO=TCP SPT=48580 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=106 GID=106 ", LogFormat.Rfc3164, "2025-12-07T03:22:22.0000000+00:00", "-", "fw01", "kernel", "IPTABLES TCP-OUT 25:", "uid=106" },
         { 67, "2026-12-07T03:23:49.664341+00:00 vm kernel IPTABLES TCP-OUT 587:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.25 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=6640 DF PROTO=TCP SPT=60520 DPT=587 WINDOW=64240 RES=0x00 SYN URGP=0 UID=33 GID=33 ", LogFormat.Rfc3339, "2026-12-07T03:23:49.6643410+00:00", "-", "vm", "kernel", "IPTABLES TCP-OUT 587:", "dpt=587" },
+
+        // The same template over imklog's lines, which keep the kernel's time since boot (samples/logs/central-mixed.log, db-02),
+        // and a daemon's tag without its colon: not the kernel.
+        { 68, "Nov 23 00:08:41 db-02 kernel [ 1651.237375] IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.77 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=34662 DF PROTO=TCP SPT=58348 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=107 GID=114 ", LogFormat.Rfc3164, "2026-11-23T00:08:41.0000000+00:00", "1651.237375", "db-02", "kernel", "IPTABLES TCP-OUT 25:", "uid=107" },
+        { 69, "Nov 23 00:08:41 db-02 postfix/qmgr[7066] AA67686F21: from=<admin@vps01.example.net>, size=14308, nrcpt=1 (queue active)", LogFormat.Rfc3164, "2026-11-23T00:08:41.0000000+00:00", "-", "db-02", "postfix/qmgr[7066]", null, "kernel=false" },
+        { 70, "Nov 23 00:08:41 db-02 sshd[1888] IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.77 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=34662 DF PROTO=TCP SPT=58348 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=107 GID=114 ", LogFormat.Rfc3164, "2026-11-23T00:08:41.0000000+00:00", "-", "db-02", "sshd[1888]", null, "kernel=false" },
     };
 }

@@ -59,11 +59,11 @@ internal sealed class AttemptTracker
     public long Forgotten { get; set; }
 
     /// <summary>Records a packet; true when it starts a new attempt.</summary>
-    public bool IsNew(NetAddress src, NetAddress dst, ushort spt, ushort dpt, long time) => IsNew(Fingerprint(src, dst, spt, dpt), time);
+    public bool IsNew(NetAddress src, NetAddress dst, ushort spt, ushort dpt, long time, int host = 0) => IsNew(Fingerprint(src, dst, spt, dpt, host), time);
 
-    /// <summary>The flow's fingerprint as kept in a slot (never 0).</summary>
-    public static ulong Fingerprint(NetAddress src, NetAddress dst, ushort spt, ushort dpt) =>
-        (NetAddress.Mix64(src.Hash64 ^ (dst.Hash64 * 0x9E3779B97F4A7C15UL) ^ ((ulong)spt << 16) ^ dpt) & ~0xFFFFUL) | 0x10000;
+    /// <summary>The flow's fingerprint as kept in a slot (never 0); <paramref name="host"/> numbers the machine that logged it (two hosts' flows are two flows), 0 for the first.</summary>
+    public static ulong Fingerprint(NetAddress src, NetAddress dst, ushort spt, ushort dpt, int host = 0) =>
+        (NetAddress.Mix64(src.Hash64 ^ (dst.Hash64 * 0x9E3779B97F4A7C15UL) ^ ((ulong)spt << 16) ^ dpt ^ ((ulong)host * 0xD6E8FEB86659FD93UL)) & ~0xFFFFUL) | 0x10000;
 
     /// <summary>Starts loading the slot where <paramref name="fingerprint"/> is looked up first.</summary>
     public void Prefetch(ulong fingerprint) => Internals.Prefetch.Line(ref _slots[Home(fingerprint, _mask)]);

@@ -311,6 +311,15 @@ public sealed class KeyStat
         }
     }
 
+    /// <summary>Past the key budget: gives a key first seen then its distinct-destination sketch (<paramref name="hasDst"/>: the entry has a destination).</summary>
+    internal void EnsureSketch(bool hasDst, int precision)
+    {
+        if (hasDst && _destinationSketch is null)
+        {
+            _destinationSketch = new HyperLogLog(precision);
+        }
+    }
+
     /// <summary>Past the key budget: adds a forwarded source to the sketch.</summary>
     internal void AddSourceSketched(NetAddress src, int precision) => (_sourceSketch ??= new HyperLogLog(precision)).Add(src.Hash64);
 
@@ -589,13 +598,18 @@ public sealed class KeyStats<TKey>
     internal void Counted(KeyStat stat) => SiftDown(stat.HeapIndex);
 
     /// <summary>Past the key budget: adds the stats of <paramref name="other"/> (bounded or not), errors added; keys this one lacks may have had up to its <see cref="MaxError"/>.</summary>
-    internal void MergeSketched(KeyStats<TKey> other, int precision, int timelineBuckets)
+    internal void MergeSketched(KeyStats<TKey> other, int precision, int timelineBuckets) => MergeSketched(other, static k => k, precision, timelineBuckets);
+
+    /// <summary>As <see cref="MergeSketched(KeyStats{TKey}, int, int)"/>, each key of <paramref name="other"/> under the key <paramref name="map"/> gives (one to one).</summary>
+    internal void MergeSketched<TOther>(KeyStats<TOther> other, Func<TOther, TKey> map, int precision, int timelineBuckets)
+        where TOther : notnull
     {
         long mine = MaxError;
         long theirs = other.MaxError;
         var seen = theirs > 0 ? new HashSet<TKey>() : null;
-        foreach ((TKey key, KeyStat stat) in other._map)
+        foreach ((TOther from, KeyStat stat) in other.Pairs)
         {
+            TKey key = map(from);
             bool known = _map.ContainsKey(key);
             KeyStat target = Slot(key);
             if (!known && target.CountError == 0 && mine > 0)
@@ -625,8 +639,14 @@ public sealed class KeyStats<TKey>
         }
 
         _droppedMax = Math.Max(_droppedMax, mine + theirs);
-        _dropped += other._dropped;
+        _dropped += other.DroppedKeys;
     }
+
+    /// <summary>The keys with their stats, unordered.</summary>
+    internal Dictionary<TKey, KeyStat> Pairs => _map;
+
+    /// <summary>Sets the stat of a key of a histogram that is a read-only view (one host's part of a bounded histogram).</summary>
+    internal void Put(TKey key, KeyStat stat) => _map[key] = stat;
 
     private void SiftDown(int i)
     {

@@ -28,16 +28,14 @@ namespace MailGuard.Parsing;
 /// interfaces and prefixes). Not thread-safe: one instance per thread, merged at the end.
 /// </para>
 /// </remarks>
-public sealed class TrafficStats
+public sealed partial class TrafficStats
 {
     private readonly AttemptTracker _attempts;
     private readonly LastNames _lastNames = new();
     private readonly Dictionary<CellKey, Cell> _cells = [];
-    private readonly List<string> _names = []; // interned interface and prefix names, by id
+    private readonly NameInterner _names = new(); // interface and prefix names, by id
     private readonly List<string?> _serviceOfName = []; // the service a prefix name names (ServicePrefix), by id
     private bool _anyService;
-    private readonly List<byte[]> _nameBytes = []; // their bytes, which key them
-    private readonly Dictionary<int, List<int>> _nameIdsByHash = [];
     private Cell? _lastCell;
     private long _sequence; // entries counted: orders the cells' last GID
     private long _version; // changes since the histograms were last summed
@@ -232,9 +230,10 @@ public sealed class TrafficStats
         e.Opens = (p.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
         e.HasGid = record.Entry.Has(NetfilterFields.Gid);
         e.Clock = e.Time.HasTime ? e.Time.Ticks : record.Envelope.Uptime?.Ticks ?? 0;
+        int host = HostId(record.Envelope.Host);
         if (e.Port >= 0)
         {
-            e.Flow = AttemptTracker.Fingerprint(p.Src, p.Dst, p.Spt, p.Dpt);
+            e.Flow = AttemptTracker.Fingerprint(p.Src, p.Dst, p.Spt, p.Dpt, host);
             _attempts.Prefetch(e.Flow);
         }
 
@@ -246,7 +245,7 @@ public sealed class TrafficStats
 
         bool hasUid = record.Entry.Has(NetfilterFields.Uid);
         _lastNames.Ids(this, record.Envelope.Message, record.Entry.Prefix, record.Entry.In, record.Entry.Out, out int prefixId, out int inId, out int outId);
-        e.Key = new CellKey(p.Has(NetfilterFields.Src) ? p.Src : default, hasUid ? record.Entry.Uid : 0, e.Port, inId, outId, prefixId, hasUid);
+        e.Key = new CellKey(p.Has(NetfilterFields.Src) ? p.Src : default, hasUid ? record.Entry.Uid : 0, e.Port, inId, outId, prefixId, hasUid, host);
         Timeline.Add(in e.Time, e.Copies);
         _version++;
     }
@@ -327,6 +326,11 @@ public sealed class TrafficStats
 
         Rollup t = _rollup!;
         CellKey k = e.Key;
+        if (_hosts.Count > 1 && t.PerHost is null)
+        {
+            SeedHostTables(t); // the second host came after the switch: until now every entry was the first host's
+        }
+
         if (_anyService && t.UidsWithoutService is null)
         {
             ServicelessUids(t); // the first service since the switch: until now every UID's traffic was without one
@@ -376,6 +380,11 @@ public sealed class TrafficStats
             t.Forwarded.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail: true, e.Port, _budget);
         }
 
+        if (_hosts.Count > 1)
+        {
+            CountHostSketched(t, ref e, attempts, inName, outName);
+        }
+
         _sequence++;
     }
 
@@ -397,6 +406,7 @@ public sealed class TrafficStats
         where TKey : notnull
     {
         KeyStat stat = table.Slot(key);
+        stat.EnsureSketch(e.HasDst, KeyPrecision); // a key first seen past the budget
         stat.AddSketched(e.Copies, attempts, in e.Time, e.HasDst, e.DstHash, detail, e.Port, ActorTimelineBuckets);
         table.Counted(stat);
         return stat;
@@ -409,7 +419,7 @@ public sealed class TrafficStats
     /// </summary>
     private void SwitchToBounded()
     {
-        var r = new Rollup(this);
+        var r = new Rollup(this, perHost: true);
         DestinationStats destinations = _destinations;
         Func<int, ulong> hashOf = destinations.HashOf;
         Action<KeyStat> convert = s => s.ToSketches(hashOf, KeyPrecision, ActorTimelineBuckets);
@@ -425,6 +435,8 @@ public sealed class TrafficStats
         r.All.ToSketches(hashOf, AllPrecision, _budget);
         r.WithoutUid.ToSketches(hashOf, KeyPrecision, _budget);
         r.Forwarded.ToSketches(hashOf, KeyPrecision, _budget);
+        r.Hosts?.ToBounded(k, convert);
+        r.PerHost?.ToBounded(k, convert);
         destinations.ToBounded(_budget, AllPrecision);
         _cells.Clear();
         _cells.TrimExcess();
@@ -462,7 +474,7 @@ public sealed class TrafficStats
         ref readonly NetfilterPacket p = ref record.Entry.Packet;
         if (p.Has(NetfilterFields.Ports))
         {
-            _attempts.IsNew(p.Src, p.Dst, p.Spt, p.Dpt, record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0);
+            _attempts.IsNew(p.Src, p.Dst, p.Spt, p.Dpt, record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0, HostId(record.Envelope.Host));
         }
     }
 
@@ -487,12 +499,14 @@ public sealed class TrafficStats
         int[] names = new int[other._names.Count];
         for (int i = 0; i < names.Length; i++)
         {
-            names[i] = NameId(other._nameBytes[i], other._names[i]);
+            names[i] = NameId(other._names.BytesOf(i), other._names[i]);
         }
+
+        int[] hosts = MergeHostNames(other);
 
         foreach ((CellKey k, Cell theirs) in other._cells)
         {
-            var key = new CellKey(k.Src, k.Uid, k.Port, names[k.In], names[k.Out], names[k.Prefix], k.HasUid);
+            var key = new CellKey(k.Src, k.Uid, k.Port, names[k.In], names[k.Out], names[k.Prefix], k.HasUid, hosts[k.Host]);
             ref Cell? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_cells, key, out _);
             Cell mine = slot ??= new Cell(key);
             mine.Writable.Merge(theirs.Stat, ids);
@@ -542,6 +556,7 @@ public sealed class TrafficStats
         _destinations.MergeSketched(theirs._destinations);
         Rollup a = _rollup!;
         Rollup b = theirs._rollup!;
+        MergeHostsSketched(a, theirs); // first: a side with one host seeds its per-host tables from its own figures
         a.Ports.MergeSketched(b.Ports, KeyPrecision, ActorTimelineBuckets);
         a.Uids.MergeSketched(b.Uids, KeyPrecision, ActorTimelineBuckets);
         a.Sources.MergeSketched(b.Sources, KeyPrecision, ActorTimelineBuckets);
@@ -574,7 +589,7 @@ public sealed class TrafficStats
         get
         {
             Flush();
-            if (_bounded)
+            if (_bounded || _viewOf is not null)
             {
                 return _rollup!;
             }
@@ -591,17 +606,10 @@ public sealed class TrafficStats
     /// <summary>The id of an interned name (interfaces, prefixes); raw bytes (a Latin-1 prefix) are shown as UTF-8 replacement text but keyed by their bytes.</summary>
     private int NameId(ReadOnlySpan<byte> bytes, string? known = null)
     {
-        var hc = default(HashCode);
-        hc.AddBytes(bytes);
-        int hash = hc.ToHashCode();
-        ref List<int>? bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(_nameIdsByHash, hash, out _);
-        bucket ??= [];
-        foreach (int id in bucket)
+        int id = _names.Find(bytes);
+        if (id >= 0)
         {
-            if (_nameBytes[id].AsSpan().SequenceEqual(bytes))
-            {
-                return id;
-            }
+            return id;
         }
 
         if (_names.Count >= SketchCapacity && _overflowName >= 0)
@@ -619,17 +627,14 @@ public sealed class TrafficStats
             _overflowName = _names.Count;
         }
 
-        _names.Add(known ?? Encoding.UTF8.GetString(bytes));
         string? service = ServicePrefix.TryParse(bytes, out _, out ReadOnlySpan<byte> name) ? Encoding.ASCII.GetString(name) : null;
         _serviceOfName.Add(service);
         _anyService |= service is not null;
-        _nameBytes.Add(bytes.ToArray());
-        bucket.Add(_names.Count - 1);
-        return _names.Count - 1;
+        return _names.Add(bytes, known);
     }
 
     /// <summary>A combination of the keys an entry is counted under (besides its destination).</summary>
-    private readonly struct CellKey(NetAddress src, uint uid, int port, int @in, int @out, int prefix, bool hasUid) : IEquatable<CellKey>
+    private readonly struct CellKey(NetAddress src, uint uid, int port, int @in, int @out, int prefix, bool hasUid, int host) : IEquatable<CellKey>
     {
         public readonly NetAddress Src = src;
         public readonly uint Uid = uid;
@@ -638,15 +643,16 @@ public sealed class TrafficStats
         public readonly int Out = @out;
         public readonly int Prefix = prefix;
         public readonly bool HasUid = hasUid;
+        public readonly int Host = host;
 
         public bool Equals(CellKey other) =>
-            Uid == other.Uid && Port == other.Port && In == other.In && Out == other.Out && Prefix == other.Prefix && HasUid == other.HasUid && Src.Equals(other.Src);
+            Uid == other.Uid && Port == other.Port && In == other.In && Out == other.Out && Prefix == other.Prefix && HasUid == other.HasUid && Host == other.Host && Src.Equals(other.Src);
 
         public override bool Equals(object? obj) => obj is CellKey other && Equals(other);
 
         public override int GetHashCode()
         {
-            ulong h = Src.Hash64 ^ ((ulong)Uid * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)Port << 32) ^ ((ulong)In * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)Out << 48) ^ ((ulong)Prefix << 24) ^ (HasUid ? 1UL : 0);
+            ulong h = Src.Hash64 ^ ((ulong)Uid * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)Port << 32) ^ ((ulong)In * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)Out << 48) ^ ((ulong)Prefix << 24) ^ ((ulong)Host * 0x165667B19E3779F9UL) ^ (HasUid ? 1UL : 0);
             return (int)NetAddress.Mix64(h);
         }
     }
@@ -721,62 +727,92 @@ public sealed class TrafficStats
         public readonly KeyStats<string> Prefixes = new(trackDestinations: true);
         public readonly KeyStats<string> Services = new(trackDestinations: true, actor: true);
         public KeyStats<uint>? UidsWithoutService;
-        public readonly KeyStat All = new();
+        public KeyStat All = new();
         public readonly KeyStat Forwarded = new();
 
-        public Rollup(TrafficStats owner)
+        /// <summary>Per host name, when more than one host was seen (else null: the one host's figures are <see cref="All"/>).</summary>
+        public KeyStats<string>? Hosts;
+
+        /// <summary>The actors of each host (null unless <see cref="Hosts"/> is set and the figures are past the key budget, or asked for).</summary>
+        public HostActors? PerHost;
+
+        /// <summary>The histograms of the cells, all (<paramref name="host"/> -1) or of one host's; with <paramref name="perHost"/> the actors of each host too.</summary>
+        public Rollup(TrafficStats owner, int host = -1, bool perHost = false)
+            : this(owner._version, owner._anyService)
         {
-            Version = owner._version;
-            UidsWithoutService = owner._anyService ? new(trackDestinations: true, actor: true) : null;
-            var gidOrder = new Dictionary<uint, long>();
+            Hosts = host < 0 && owner._hosts.Count > 1 ? new(trackDestinations: true, actor: true) : null;
+            PerHost = perHost && Hosts is not null ? new HostActors() : null;
             foreach (Cell cell in owner._cells.Values)
             {
                 CellKey k = cell.Key;
-                KeyStat s = cell.Stat;
-                if (owner._serviceOfName[k.Prefix] is { } service)
+                if (host >= 0 && k.Host != host)
                 {
-                    Services.Absorb(service, s).Uid = k.HasUid ? k.Uid : null;
-                }
-                else if (k.HasUid)
-                {
-                    UidsWithoutService?.Absorb(k.Uid, s);
+                    continue;
                 }
 
-                All.Absorb(s, detail: true);
-                if (!k.Src.IsNone)
-                {
-                    Sources.Absorb(k.Src, s, share: true); // as many sources as cells at worst: no second copy of each
-                }
+                Hosts?.Absorb(owner._hosts[k.Host], cell.Stat);
+                PerHost?.Absorb(owner, k, cell.Stat);
+                Add(owner, cell);
+            }
+        }
 
-                if (k.Port >= 0)
-                {
-                    Ports.Absorb((ushort)k.Port, s);
-                }
+        /// <summary>An empty rollup, filled by the caller (one host's part); <paramref name="services"/>: some prefix names a service.</summary>
+        public Rollup(long version, bool services = false)
+        {
+            Version = version;
+            UidsWithoutService = services ? new(trackDestinations: true, actor: true) : null;
+        }
 
-                if (k.HasUid)
-                {
-                    KeyStat uid = Uids.Absorb(k.Uid, s);
-                    if (cell.Gid is not null && (!gidOrder.TryGetValue(k.Uid, out long seq) || cell.GidSequence > seq))
-                    {
-                        uid.Gid = cell.Gid;
-                        gidOrder[k.Uid] = cell.GidSequence;
-                    }
-                }
-                else
-                {
-                    WithoutUid.Absorb(s, detail: true);
-                }
+        private readonly Dictionary<uint, long> _gidOrder = [];
 
-                string inName = owner._names[k.In];
-                string outName = owner._names[k.Out];
-                OutInterfaces.Absorb(outName, s);
-                KeyStat inStat = InInterfaces.Absorb(inName, s);
-                Prefixes.Absorb(owner._names[k.Prefix], s);
-                if (inName.Length > 0 && outName.Length > 0)
+        /// <summary>Adds a cell to the histograms.</summary>
+        public void Add(TrafficStats owner, Cell cell)
+        {
+            CellKey k = cell.Key;
+            KeyStat s = cell.Stat;
+            if (owner._serviceOfName[k.Prefix] is { } service)
+            {
+                Services.Absorb(service, s).Uid = k.HasUid ? k.Uid : null;
+            }
+            else if (k.HasUid)
+            {
+                UidsWithoutService?.Absorb(k.Uid, s);
+            }
+
+            All.Absorb(s, detail: true);
+            if (!k.Src.IsNone)
+            {
+                Sources.Absorb(k.Src, s, share: true); // as many sources as cells at worst: no second copy of each
+            }
+
+            if (k.Port >= 0)
+            {
+                Ports.Absorb((ushort)k.Port, s);
+            }
+
+            if (k.HasUid)
+            {
+                KeyStat uid = Uids.Absorb(k.Uid, s);
+                if (cell.Gid is not null && (!_gidOrder.TryGetValue(k.Uid, out long seq) || cell.GidSequence > seq))
                 {
-                    inStat.AddSource(k.Src);
-                    Forwarded.Absorb(s, detail: true);
+                    uid.Gid = cell.Gid;
+                    _gidOrder[k.Uid] = cell.GidSequence;
                 }
+            }
+            else
+            {
+                WithoutUid.Absorb(s, detail: true);
+            }
+
+            string inName = owner._names[k.In];
+            string outName = owner._names[k.Out];
+            OutInterfaces.Absorb(outName, s);
+            KeyStat inStat = InInterfaces.Absorb(inName, s);
+            Prefixes.Absorb(owner._names[k.Prefix], s);
+            if (inName.Length > 0 && outName.Length > 0)
+            {
+                inStat.AddSource(k.Src);
+                Forwarded.Absorb(s, detail: true);
             }
         }
     }

@@ -1109,6 +1109,16 @@ public sealed class EnvelopeParser
             return;
         }
 
+        // A daemon's tag without its colon, by the same template: "host postfix/qmgr[7066] …", a process, not the kernel. Only
+        // with a [PID]: a bare word there may be a rule's prefix ("host IPTABLES TCP-OUT 25:IN=…", a line without a tag).
+        if (sp2 > 0 && t2.IndexOf((byte)'[') is int bracket and > 0 && IsTagName(t2) && !t2.StartsWith("kernel["u8)
+            && t2[(bracket + 1)..^1].IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+        {
+            env.Tag = t2;
+            SetKernelMessage(rest[(sp2 + 1)..], ref env, false);
+            return;
+        }
+
         if (t2.SequenceEqual("[kernel]"u8))
         {
             env.Tag = "kernel"u8;

@@ -43,17 +43,49 @@ internal sealed class HyperLogLog
         }
     }
 
-    /// <summary>Adds every item of <paramref name="other"/> (same precision): the register-wise maximum.</summary>
+    /// <summary>
+    /// Adds every item of <paramref name="other"/>: the register-wise maximum. A sketch of a higher precision is folded to
+    /// this one first (its register i is register i &gt;&gt; d here, d = the difference in precision, and the d low bits of i
+    /// lead the rank), which gives what adding its items here would have given.
+    /// </summary>
     public void UnionWith(HyperLogLog other)
     {
+        if (other._p > _p)
+        {
+            FoldIn(other);
+            return;
+        }
+
         if (other._p != _p)
         {
-            ThrowHelper.Argument(nameof(other), "The precisions differ.");
+            ThrowHelper.Argument(nameof(other), "The other sketch is less precise.");
         }
 
         for (int i = 0; i < _registers.Length; i++)
         {
             _registers[i] = Math.Max(_registers[i], other._registers[i]);
+        }
+    }
+
+    private void FoldIn(HyperLogLog finer)
+    {
+        int d = finer._p - _p;
+        int lowMask = (1 << d) - 1;
+        byte[] from = finer._registers;
+        for (int i = 0; i < from.Length; i++)
+        {
+            if (from[i] == 0)
+            {
+                continue; // no item
+            }
+
+            int low = i & lowMask;
+            byte rank = low != 0 ? (byte)(d - (32 - BitOperations.LeadingZeroCount((uint)low)) + 1) : (byte)(d + from[i]);
+            ref byte r = ref _registers[i >> d];
+            if (rank > r)
+            {
+                r = rank;
+            }
         }
     }
 

@@ -33,7 +33,8 @@ internal sealed class DuplicateWindow(long window)
             Evict();
         }
 
-        ulong line = Hash(record.Envelope.Message, key);
+        // The host is part of the line: two machines' identical lines in a central log's per-host files are two entries.
+        ulong line = Hash(record.Envelope.Message, key) ^ (record.Envelope.Host.IsEmpty ? 0 : Hash(record.Envelope.Host, 0) * 0x9E3779B97F4A7C15UL);
         ref long mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_perInput, (line, input), out bool known);
         if (!known)
         {

@@ -288,6 +288,7 @@ internal static class StreamBlocks
             record.Envelope.Uptime = e.Uptime;
             record.Envelope.RepeatCount = e.RepeatCount;
             record.Envelope.Message = (e.InSide ? side : data).Slice(e.MessageStart, e.MessageLength);
+            record.Envelope.Host = (e.HostInSide ? side : data).Slice(e.HostStart, e.HostLength);
             sink.OnLine(e.OtherPrefixMail ? LineKind.OtherPrefix : LineKind.Entry, ref record);
         }
     }
@@ -313,6 +314,25 @@ internal static class StreamBlocks
         public ReadOnlySpan<byte> SideBytes => _side is null ? default : _side.WrittenSpan;
 
         private ArrayBufferWriter<byte>? _side;
+
+        /// <summary>Where <paramref name="text"/> (a message, a host name) is: true with its offset in the buffer, else false with its offset in <see cref="Side"/>, where it was copied.</summary>
+        public bool Place(ReadOnlySpan<byte> text, out int offset)
+        {
+            if (text.IsEmpty)
+            {
+                offset = 0;
+                return true;
+            }
+
+            if (Buffer.AsSpan().Overlaps(text, out offset) && offset >= 0 && offset + text.Length <= Buffer.Length)
+            {
+                return true;
+            }
+
+            offset = Side.WrittenCount;
+            Side.Write(text);
+            return false;
+        }
 
         public TaskCompletionSource Recorded { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -347,6 +367,9 @@ internal static class StreamBlocks
         public int MessageStart;
         public int MessageLength;
         public bool InSide;
+        public int HostStart;
+        public int HostLength;
+        public bool HostInSide;
         public bool OtherPrefixMail;
         public NetfilterParseStatus Status;
         public int RulePort;
@@ -360,14 +383,9 @@ internal static class StreamBlocks
             {
                 case LineKind.Entry:
                 case LineKind.OtherPrefix when record.OutgoingMail:
-                    ReadOnlySpan<byte> message = record.Envelope.Message;
-                    ReadOnlySpan<byte> buffer = block.Buffer;
-                    bool inBuffer = buffer.Overlaps(message, out int offset) && offset >= 0 && offset + message.Length <= buffer.Length;
-                    if (!inBuffer)
-                    {
-                        offset = block.Side.WrittenCount;
-                        block.Side.Write(message);
-                    }
+                    bool inBuffer = block.Place(record.Envelope.Message, out int offset);
+                    ReadOnlySpan<byte> host = record.Envelope.Host;
+                    bool hostInBuffer = block.Place(host, out int hostOffset);
 
                     block.Entries.Add(new RecordedEntry
                     {
@@ -382,8 +400,11 @@ internal static class StreamBlocks
                         Uptime = record.Envelope.Uptime,
                         RepeatCount = record.Envelope.RepeatCount,
                         MessageStart = offset,
-                        MessageLength = message.Length,
+                        MessageLength = record.Envelope.Message.Length,
                         InSide = !inBuffer,
+                        HostStart = hostOffset,
+                        HostLength = host.Length,
+                        HostInSide = !hostInBuffer,
                         OtherPrefixMail = kind == LineKind.OtherPrefix,
                         Status = record.Status,
                         RulePort = record.RulePort,
