@@ -81,6 +81,15 @@ internal static class Behind
             parts.Add(string.Create(s_ci, $"{mine.Skip(3).Sum(a => a.Attempts):N0} from {mine.Count - 3:N0} more"));
         }
 
+        if (u.Explained == 0 && u.Ambiguous == 0 && u.Unexplained + u.Uncovered > 0)
+        {
+            // Not one attempt in the logs of the programs given: it connected by itself, not through them.
+            string programs = string.Join(" or ", join.Logs.Where(l => l.Program is not (0 or AppProgram.Php)).Select(l => AttributionText.Program(l.Program)).Distinct());
+            string where = u.Uncovered == 0 ? "" : u.Unexplained == 0 ? ", all outside the time their logs cover"
+                : string.Create(s_ci, $" ({u.Unexplained:N0} inside the time their logs cover, {u.Uncovered:N0} outside it)");
+            return string.Create(s_ci, $"Behind {v.Culprit!.Label}, from the application logs: none of its {u.Attempts:N0} attempts went through {programs}{where}{(u.Uncovered == 0 ? " — it connected by itself" : "")}.");
+        }
+
         string explained = u.Explained == 0 ? "none of its attempts is explained"
             : string.Create(s_ci, $"{u.Explained:N0} of its {u.Attempts:N0} attempts are explained: {string.Join("; ", parts)}");
         var rest = new List<string>();
