@@ -63,6 +63,19 @@ public class AttributionCliTests
     }
 
     [Fact]
+    public void ASyslogWithPostfixLines_IsJoined_AndADirectSenderIsToldApart()
+    {
+        // incident-webshell.log holds Postfix's lines beside the kernel's: read for both. uid 33's 1,656 attempts (its
+        // SYNs, counted by a script apart) all lie between the file's first Postfix line (00:02:31) and its last
+        // (03:48:52), and no Postfix line explains one: www-data connected to the MXs by itself.
+        (int code, string stdout, _) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--passwd", "samples/logs/passwd");
+        Assert.Equal(0, code);
+        Assert.Contains("Behind uid 33 (www-data), from the application logs: none of its 1,656 attempts went through postfix — it connected by itself.",
+            string.Join(' ', stdout.ReplaceLineEndings("\n").Split('\n')), StringComparison.Ordinal);
+        Assert.Contains("  uid 33 (www-data): 1,656 attempts, 0 explained, 1,656 unexplained", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ApplicationLogsAlone_AreRefused_WithWhatToName()
     {
         (int code, string stdout, string stderr) = Mgscan(Apps + "mail.log", Apps + "php-mail.log");

@@ -138,6 +138,19 @@ public class AttributionTests
     }
 
     [Fact]
+    public async Task AQuietStretchOfTheApplicationLog_IsCoveredTime_NotOutsideIt()
+    {
+        using var dir = new TempDir();
+        // Postfix logged at 12:00 and at 14:00 and nothing between (it sent nothing): the attempt at 13:00 is inside the
+        // time its log covers, so it is unexplained, not outside — also while the 14:00 line is only read ahead.
+        string kern = dir.File("kern.log", Kern("12:00:10", "198.51.100.7", 1000) + Kern("13:00:00", "198.51.100.8", 1001) + Kern("14:00:10", "198.51.100.7", 1002));
+        string mail = dir.File("mail.log", Pickup("12:00:09", "AAAAAA0001", 33) + Delivery("12:00:10", "AAAAAA0001", "198.51.100.7")
+            + Pickup("14:00:09", "AAAAAA0002", 33) + Delivery("14:00:10", "AAAAAA0002", "198.51.100.7"));
+        MailScanReport report = await MailScan.FilesAsync([kern, mail], Hand(), TestContext.Current.CancellationToken);
+        Assert.Equal([JoinOutcome.Explained, JoinOutcome.Unexplained, JoinOutcome.Explained], report.Attribution!.Trace!.Select(d => d.Outcome));
+    }
+
+    [Fact]
     public async Task TwoAttemptsAndOneLine_AreBothAmbiguous_ButTwoLinesOfOneSender_ExplainOne()
     {
         using var dir = new TempDir();

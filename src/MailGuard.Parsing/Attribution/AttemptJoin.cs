@@ -947,7 +947,10 @@ internal sealed class AttemptJoin : IAttemptListener, IDisposable
     {
         foreach (AppLogReader r in _readers)
         {
-            if (r.Program is not (0 or AppProgram.Php) && r.First != long.MinValue && r.First <= ticks + TimeSpan.TicksPerSecond && r.Last >= ticks - TimeSpan.TicksPerSecond)
+            // A log covers the time from its first line to its last: a quiet stretch between two lines is covered (the
+            // program had nothing to log), so a line read ahead but not yet taken counts as its last.
+            long last = r.HasPeek ? Math.Max(r.Last, r.PeekTicks) : r.Last;
+            if (r.Program is not (0 or AppProgram.Php) && r.First != long.MinValue && r.First <= ticks + TimeSpan.TicksPerSecond && last >= ticks - TimeSpan.TicksPerSecond)
             {
                 return true;
             }
