@@ -24,23 +24,32 @@ internal sealed class DuplicateWindow(long window)
     /// <summary>Counts the line for <paramref name="input"/>; returns <see cref="LineKind.Duplicate"/> when every copy was seen in another input, else the kind with the new copies only.</summary>
     public LineKind Admit(int input, ref LogRecord record, LineKind kind, ScanTotals totals)
     {
-        // Whole seconds: the same line keeps its second in a precise stamp (RFC 3339) and in a traditional one.
-        long key = record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0;
-        key -= key % TimeSpan.TicksPerSecond;
-        if (key > _watermark)
+        long second = Second(ref record);
+        int repeats = record.Envelope.RepeatCount;
+        kind = Admit(input, second, Hash(record.Envelope.Message, second), ref repeats, kind, totals);
+        record.Envelope.RepeatCount = repeats;
+        return kind;
+    }
+
+    /// <summary>
+    /// Counts a line known by its <see cref="Second"/> and <see cref="Hash"/> (worked out where it was parsed) for <paramref name="input"/>;
+    /// <paramref name="repeatCount"/> (the line's copies less one) is cut to the new copies when some were seen in another input.
+    /// </summary>
+    public LineKind Admit(int input, long second, ulong line, ref int repeatCount, LineKind kind, ScanTotals totals)
+    {
+        if (second > _watermark)
         {
-            _watermark = key;
+            _watermark = second;
             Evict();
         }
 
-        ulong line = Hash(record.Envelope.Message, key);
         ref long mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_perInput, (line, input), out bool known);
         if (!known)
         {
-            _order.Enqueue((key, line, input));
+            _order.Enqueue((second, line, input));
         }
 
-        long copies = record.Copies;
+        long copies = 1L + repeatCount;
         mine += copies;
         ref long most = ref CollectionsMarshal.GetValueRefOrAddDefault(_most, line, out _);
         long fresh = Math.Clamp(mine - most, 0, copies);
@@ -56,8 +65,15 @@ internal sealed class DuplicateWindow(long window)
             return LineKind.Duplicate;
         }
 
-        record.Envelope.RepeatCount = (int)fresh - 1;
+        repeatCount = (int)fresh - 1;
         return kind;
+    }
+
+    /// <summary>The line's time to the whole second: the same line keeps its second in a precise stamp (RFC 3339) and in a traditional one.</summary>
+    public static long Second(ref LogRecord record)
+    {
+        long key = record.Envelope.Time?.UtcTicks ?? record.Envelope.Uptime?.Ticks ?? 0;
+        return key - (key % TimeSpan.TicksPerSecond);
     }
 
     private void Evict()
@@ -72,7 +88,7 @@ internal sealed class DuplicateWindow(long window)
     }
 
     /// <summary>A 64-bit hash of the message and time, seeded per process (wyhash-like mixing of 8-byte words).</summary>
-    private static ulong Hash(ReadOnlySpan<byte> message, long key)
+    public static ulong Hash(ReadOnlySpan<byte> message, long key)
     {
         const ulong M1 = 0xA0761D6478BD642FUL;
         const ulong M2 = 0xE7037ED1A0B428DBUL;

@@ -466,14 +466,16 @@ public sealed class LogScanner
         return true;
     }
 
-    private static int Earliest(LineSource[] sources, out long others)
+    /// <summary>The input whose head comes first (the first such input on a tie), or -1 when none has one; <paramref name="others"/>: the earliest head of the others.</summary>
+    internal static int Earliest<TSource>(TSource[] sources, out long others)
+        where TSource : IMergeHead
     {
         int best = -1;
         long bestKey = long.MaxValue;
         others = long.MaxValue;
         for (int i = 0; i < sources.Length; i++)
         {
-            LineSource s = sources[i];
+            TSource s = sources[i];
             if (!s.HasHead)
             {
                 continue;
@@ -617,6 +619,9 @@ public sealed class LogScanner
                 break;
         }
 
+        // What a following "last message repeated" repeats is decided by the line itself, not by whether another input had
+        // it first: a worker parsing one input's block (StreamBlocks.MergeAsync) cannot know that.
+        bool entryLine = kind is LineKind.Entry or LineKind.Excluded;
         if (kind is LineKind.Entry or LineKind.OtherPrefix or LineKind.Malformed or LineKind.Excluded)
         {
             if (record.Envelope.RepeatCount > 0 && !repeat)
@@ -651,7 +656,7 @@ public sealed class LogScanner
             }
         }
 
-        if (kind is LineKind.Entry or LineKind.Excluded or LineKind.Duplicate)
+        if (entryLine)
         {
             if (!repeat)
             {
