@@ -231,6 +231,7 @@ internal static partial class StreamBlocks
 
         public async Task RunAsync()
         {
+            int current = -1;
             while (true)
             {
                 // Every input needs a record in hand (its head) to take part in the merge.
@@ -252,7 +253,7 @@ internal static partial class StreamBlocks
                     }
                 }
 
-                int current = LogScanner.Earliest(_cursors, out long others);
+                current = LogScanner.Earliest(_cursors, current, out long others);
                 if (current < 0)
                 {
                     return;
