@@ -10,7 +10,7 @@ AFTER, one run of each per round in turn, so that the shared machine's noise fal
 wall time of each and checks that every run of a log printed the same report (byte for byte: the text report and
 --format json). --cases picks some of them (default: all).
 """
-import hashlib, os, statistics, subprocess, sys, time
+import hashlib, os, resource, statistics, subprocess, sys, time
 
 args = [a for a in sys.argv[1:]]
 rounds, parts = 3, 8
@@ -59,7 +59,12 @@ def interleave(log):
         os.utime(n, (mtime, mtime))
     return names
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 def run(cmd, stdin_path=None):
+    c = cpu()
     t = time.perf_counter()
     if stdin_path:
         cat = subprocess.Popen(["cat", stdin_path], stdout=subprocess.PIPE)
@@ -68,9 +73,12 @@ def run(cmd, stdin_path=None):
     else:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True)
     dt = time.perf_counter() - t
+    cpus.setdefault(" ".join(cmd), []).append(cpu() - c)  # user + system time of the run (and of cat)
     if p.returncode not in (0, 1):
         sys.exit(f"{cmd}: exit {p.returncode}: {p.stderr.decode()[:500]}")
     return dt, hashlib.sha256(p.stdout).hexdigest()[:16]
+
+cpus = {}
 
 for log in logs:
     rotated = split(log) if "rotated" in chosen else []
@@ -102,7 +110,9 @@ for log in logs:
     for label, *_ in cases:
         m = statistics.median(times[label])
         ratio = f"({m / base:4.2f}x after's named file)" if base else ""
-        print(f"  {label:34} {m:7.2f} s  {ratio}   runs: {' '.join(f'{x:.2f}' for x in times[label])}")
+        cmd = next(" ".join(c[1]) for c in cases if c[0] == label)
+        cpu_time = statistics.median(cpus[cmd][:rounds])
+        print(f"  {label:34} {m:7.2f} s  {ratio}  cpu {cpu_time:6.2f} s   runs: {' '.join(f'{x:.2f}' for x in times[label])}")
     for label, *_ in cases:
         if label.startswith("before"):
             b, a = statistics.median(times[label]), statistics.median(times["after" + label[6:]])

@@ -187,6 +187,21 @@ internal static partial class StreamBlocks
 
         public Block<MergeRecord> Block => _block!;
 
+        /// <summary>Takes the next record as the head, its time (or the key before) as the key; false when the block is used up.</summary>
+        public bool TakeHead()
+        {
+            if (!TryTake(out int at))
+            {
+                return false;
+            }
+
+            long time = _block!.Records[at].Time;
+            Key = time != NoTime ? time : Key;
+            Head = at;
+            HasHead = true;
+            return true;
+        }
+
         public bool TryTake(out int at)
         {
             if (_block is not null && _next < _block.Records.Count)
@@ -237,45 +252,51 @@ internal static partial class StreamBlocks
                 // Every input needs a record in hand (its head) to take part in the merge.
                 foreach (MergeCursor c in _cursors)
                 {
-                    while (!c.Done && !c.HasHead)
+                    while (!c.Done && !c.HasHead && !c.TakeHead())
                     {
-                        if (c.TryTake(out int at))
-                        {
-                            long time = c.Records[at].Time;
-                            c.Key = time != NoTime ? time : c.Key;
-                            c.Head = at;
-                            c.HasHead = true;
-                        }
-                        else
-                        {
-                            await c.FillAsync().ConfigureAwait(false);
-                        }
+                        await c.FillAsync().ConfigureAwait(false);
                     }
                 }
 
-                current = LogScanner.Earliest(_cursors, current, out long others);
+                current = Run(current);
                 if (current < 0)
                 {
                     return;
                 }
 
-                MergeCursor source = _cursors[current];
-                Pump(source, current, others);
-                if (!source.HasHead && !source.Done)
+                await _cursors[current].FillAsync().ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Counts the earliest input's records, then the next earliest's…, until one input's block is used up (its number is returned) or every input is done (-1).</summary>
+        private int Run(int current)
+        {
+            LogRecord record = default; // reused: Restore sets the same fields every time
+            while (true)
+            {
+                current = LogScanner.Earliest(_cursors, current, out long others);
+                if (current < 0)
                 {
-                    await source.FillAsync().ConfigureAwait(false);
+                    return -1;
+                }
+
+                MergeCursor source = _cursors[current];
+                Pump(source, current, others, ref record);
+                if (!source.HasHead)
+                {
+                    return current;
                 }
             }
         }
 
         /// <summary>Counts the records of <paramref name="source"/> while their time is not after <paramref name="others"/>.</summary>
-        private void Pump(MergeCursor source, int index, long others)
+        private void Pump(MergeCursor source, int index, long others, ref LogRecord record)
         {
             Span<MergeRecord> records = source.Records;
             if (source.HasHead)
             {
                 source.HasHead = false;
-                Count(source.Block, ref records[source.Head], index);
+                Count(source.Block, ref records[source.Head], index, ref record);
             }
 
             while (source.TryTake(out int at))
@@ -293,11 +314,11 @@ internal static partial class StreamBlocks
                     }
                 }
 
-                Count(source.Block, ref r, index);
+                Count(source.Block, ref r, index, ref record);
             }
         }
 
-        private void Count(Block<MergeRecord> block, ref MergeRecord r, int index)
+        private void Count(Block<MergeRecord> block, ref MergeRecord r, int index, ref LogRecord record)
         {
             if (r.Kind == LineKind.Other)
             {
@@ -314,7 +335,7 @@ internal static partial class StreamBlocks
 
             if (kind is LineKind.Entry || (kind == LineKind.Duplicate && r.Entry.Status == NetfilterParseStatus.Entry) || (kind == LineKind.OtherPrefix && r.Entry.OtherPrefixMail))
             {
-                r.Entry.Restore(block, out LogRecord record);
+                r.Entry.Restore(block, ref record);
                 if (kind != LineKind.Duplicate)
                 {
                     record.Envelope.RepeatCount = repeats;

@@ -170,9 +170,10 @@ internal static partial class StreamBlocks
     /// <summary>Counts a block's recorded entries, in order, as <see cref="TrafficStatsSink"/> counts a line-by-line read.</summary>
     private static void Replay(Block<RecordedEntry> block, ref TrafficStatsSink sink)
     {
+        LogRecord record = default;
         foreach (ref readonly RecordedEntry e in CollectionsMarshal.AsSpan(block.Records))
         {
-            e.Restore(block, out LogRecord record);
+            e.Restore(block, ref record);
             sink.OnLine(e.OtherPrefixMail ? LineKind.OtherPrefix : LineKind.Entry, ref record);
         }
     }
