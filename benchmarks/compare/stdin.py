@@ -73,7 +73,7 @@ def run(cmd, stdin_path=None):
     else:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True)
     dt = time.perf_counter() - t
-    cpus.setdefault(" ".join(cmd), []).append(cpu() - c)  # user + system time of the run (and of cat)
+    cpus.setdefault(" ".join(cmd) + f" < {stdin_path}", []).append(cpu() - c)  # user + system time of the run (and of cat)
     if p.returncode not in (0, 1):
         sys.exit(f"{cmd}: exit {p.returncode}: {p.stderr.decode()[:500]}")
     return dt, hashlib.sha256(p.stdout).hexdigest()[:16]
@@ -110,7 +110,7 @@ for log in logs:
     for label, *_ in cases:
         m = statistics.median(times[label])
         ratio = f"({m / base:4.2f}x after's named file)" if base else ""
-        cmd = next(" ".join(c[1]) for c in cases if c[0] == label)
+        cmd = next(" ".join(c[1]) + f" < {c[2]}" for c in cases if c[0] == label)
         cpu_time = statistics.median(cpus[cmd][:rounds])
         print(f"  {label:34} {m:7.2f} s  {ratio}  cpu {cpu_time:6.2f} s   runs: {' '.join(f'{x:.2f}' for x in times[label])}")
     for label, *_ in cases:
