@@ -186,7 +186,7 @@ public sealed class LogLineParser
     {
         record = default;
         record.RulePort = -1;
-        if (skipOther && CannotBeEntry(line))
+        if (skipOther && !MayBeEntry(line))
         {
             return LineKind.Other;
         }
@@ -242,16 +242,13 @@ public sealed class LogLineParser
         return IsExcluded(ref record) ? LineKind.Excluded : LineKind.Entry;
     }
 
-    /// <summary>No netfilter text, and nothing the envelope parser treats specially (see <see cref="LogLineParserOptions.SkipOtherLines"/>).</summary>
-    internal static bool CannotBeEntry(ReadOnlySpan<byte> line)
-    {
-        if (line.IndexOf("IN="u8) >= 0)
-        {
-            return false;
-        }
-
-        return !HasSpecialStart(line) && line.IndexOf("repeated"u8) < 0 && line.IndexOf("blob data]"u8) < 0;
-    }
+    /// <summary>
+    /// The one rule for "may this line be an entry?" (see <see cref="LogLineParserOptions.SkipOtherLines"/>): it holds a
+    /// candidate (<see cref="LineCandidates"/>: <c>IN=</c>, a repeat notice, a journal blob, a NUL byte) or starts specially
+    /// (<see cref="HasSpecialStart"/>). The block loop (<see cref="LogScanner.Scan"/>) asks the same per block: one candidate
+    /// search over the block, then the start of each line between candidates.
+    /// </summary>
+    internal static bool MayBeEntry(ReadOnlySpan<byte> line) => LineCandidates.IndexOf(line) >= 0 || HasSpecialStart(line);
 
     /// <summary>A line whose start the envelope parser treats specially: empty, a separator, journal JSON (a MESSAGE byte array hides "IN=").</summary>
     internal static bool HasSpecialStart(ReadOnlySpan<byte> line)

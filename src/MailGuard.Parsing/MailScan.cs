@@ -127,8 +127,15 @@ public static class MailScan
 
                 input.Error ??= error;
             }
+            else if (opened.Count >= 2 && options.OnEntry is null && options.OnSnapshot is null && options.Waiting is null && Cores(options) >= 2)
+            {
+                // Different logs (kern.log with syslog, several hosts' files): each read in blocks parsed on every core, the
+                // lines merged in time order and the duplicates told apart on one thread.
+                totals = await StreamBlocks.MergeAsync([.. opened.Select(static o => o.Input)], options.Scanner(now), stats, Cores(options), cancellationToken).ConfigureAwait(false);
+            }
             else
             {
+                // Entries or snapshots in order while reading, a live stream, or one core: line by line on this thread.
                 var snapshots = options.OnSnapshot is null ? null : new Snapshots(options, results);
                 LogScanner? scanner = null;
                 TrafficStats live = stats;

@@ -57,10 +57,11 @@ public class LineCandidatesTests
     }
 
     [Fact]
-    public void TheMergesPerLineRule_AndTheBlockLoopsSearch_PassOverTheSameLines()
+    public void MayBeEntry_PerLine_AndTheBlockLoopsSearch_AreTheRuleInWords()
     {
-        // The merge (LogScanner.Pump → PassOther) asks per line: CannotBeEntry and no NUL; the block loop (LogScanner.Scan)
-        // asks: no candidate in the line and no special start. One rule, two forms: they must agree on every line.
+        // The rule in words: a line may be an entry when it holds IN=, "repeated", "blob data]" or a NUL byte, or starts
+        // specially (empty, a separator, journal JSON, after blanks). The line loop asks it per line (MayBeEntry); the block
+        // loop (LogScanner.Scan) searches the whole block for candidates, then asks each line's start. Both must say the same.
         var rng = new Random(12);
         string[] words = ["IN=", "IN", "repeated", "blob data]", "\0", "{", "-", " ", "\t", "\u001e", "data:", "Nov 23 02:14:07 vps kernel: "];
         for (int round = 0; round < 5000; round++)
@@ -71,10 +72,16 @@ public class LineCandidatesTests
                 line.Append(rng.Next(3) == 0 ? "abc IN " : words[rng.Next(words.Length)]);
             }
 
-            byte[] data = System.Text.Encoding.ASCII.GetBytes(line.ToString());
-            bool merge = LogLineParser.CannotBeEntry(data) && !data.AsSpan().Contains((byte)0);
-            bool blocks = LineCandidates.IndexOf(data) < 0 && !LogLineParser.HasSpecialStart(data);
-            Assert.True(merge == blocks, $"'{line}': merge {merge}, blocks {blocks}");
+            string text = line.ToString();
+            byte[] data = System.Text.Encoding.ASCII.GetBytes(text);
+            string trimmed = text.TrimStart(' ', '\t', '\u001e');
+            bool inWords = text.Contains("IN=", StringComparison.Ordinal) || text.Contains("repeated", StringComparison.Ordinal)
+                || text.Contains("blob data]", StringComparison.Ordinal) || text.Contains('\0', StringComparison.Ordinal)
+                || trimmed.Length == 0 || trimmed[0] is '{' or '-' || trimmed.StartsWith("data:", StringComparison.Ordinal);
+            bool perLine = LogLineParser.MayBeEntry(data);
+            int hits = LineCandidates.IndexOf(data);
+            bool perBlock = hits >= 0 || LogLineParser.HasSpecialStart(data);
+            Assert.True(inWords == perLine && perLine == perBlock, $"'{text}' (seed 12, round {round}): in words {inWords}, per line {perLine}, per block {perBlock}");
         }
     }
 }

@@ -284,17 +284,6 @@ public class LogScannerTests
         Assert.True(fast.Totals.Entries > 300 && (maxLine > 1000 || fast.Totals.OverlongLines > 100), $"{fast.Totals.Entries} entries, {fast.Totals.OverlongLines} over-long");
     }
 
-    /// <summary>A stream that returns at most <c>chunk</c> bytes per read, like a slow pipe.</summary>
-    private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
-    {
-        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(chunk, buffer.Length)]);
-
-        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(chunk, count));
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            base.ReadAsync(buffer[..Math.Min(chunk, buffer.Length)], cancellationToken);
-    }
-
     [Fact]
     public async Task OpenMaybeGzip_RegularFile_ReadsOnTheCallingThread()
     {

@@ -373,6 +373,116 @@ public class MailScanTests
         }
     }
 
+    /// <summary>
+    /// Different logs merged: a kern.log with repeat notices of both kinds (one claiming more than its interval allows, some
+    /// after lines of other prefixes), its syslog holding most of the same lines among other programs' (a binary and an
+    /// over-long line too, some entries twice), another host's log whose year-less stamps take the year of its own file's
+    /// time, a damaged .gz and a missing file.
+    /// </summary>
+    private static string[] DifferentLogs(string dir)
+    {
+        var kern = new List<string>();
+        int n = 0;
+        bool capped = false;
+        foreach (string line in File.ReadAllLines(Sample("incident-webshell.log"), Encoding.Latin1))
+        {
+            int tag = line.IndexOf("kernel: ", StringComparison.Ordinal);
+            bool entry = tag > 0 && line.Contains("IN=", StringComparison.Ordinal);
+            n += entry ? 1 : 0;
+            if (entry && n % 89 == 0)
+            {
+                kern.Add(line[..(tag + 8)] + "message repeated 2 times: [ " + line[(tag + 8)..] + "]");
+                continue;
+            }
+
+            kern.Add(line);
+            if (entry && (n % 97 == 0 || (!line.Contains("TCP-OUT", StringComparison.Ordinal) && n % 7 == 0)))
+            {
+                kern.Add(line[..(tag + 8)] + "last message repeated 3 times");
+            }
+            else if (entry && n >= 1000 && !capped && line.Contains("TCP-OUT", StringComparison.Ordinal))
+            {
+                kern.Add(line[..(tag + 8)] + "last message repeated 99999 times"); // more than a second allows
+                capped = true;
+            }
+        }
+
+        var syslog = new List<string>();
+        for (int i = 0; i < kern.Count; i++)
+        {
+            if (i % 50 == 7)
+            {
+                continue; // not every line of one log is in the other
+            }
+
+            syslog.Add(kern[i]);
+            if (i % 200 == 3)
+            {
+                syslog.Add(kern[i]); // two real copies in one input count twice
+            }
+
+            if (i % 3 == 0)
+            {
+                syslog.Add(kern[i][..16] + "vps01 CRON[4242]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)");
+            }
+
+            if (i == 2000)
+            {
+                syslog.Add(kern[i][..16] + "vps01 app: \0 \0 binary");
+                syslog.Add(kern[i][..16] + "vps01 app: " + new string('x', 70_000));
+            }
+        }
+
+        string kernPath = Path.Combine(dir, "kern.log");
+        string syslogPath = Path.Combine(dir, "syslog");
+        string other = Path.Combine(dir, "mail01.log");
+        string damaged = Path.Combine(dir, "retry.log.gz");
+        File.WriteAllLines(kernPath, kern, Encoding.Latin1);
+        File.WriteAllLines(syslogPath, syslog, Encoding.Latin1);
+        File.Copy(Sample("incident-relay-abuse.log"), other);
+        byte[] gzip = Compressed.Gzip(File.ReadAllBytes(Sample("incident-retry.log")));
+        File.WriteAllBytes(damaged, gzip[..(gzip.Length / 2)]);
+        File.SetLastWriteTimeUtc(kernPath, new DateTime(2026, 11, 24, 3, 0, 0, DateTimeKind.Utc));
+        File.SetLastWriteTimeUtc(syslogPath, new DateTime(2026, 11, 24, 3, 0, 0, DateTimeKind.Utc));
+        File.SetLastWriteTimeUtc(other, new DateTime(2028, 1, 10, 0, 0, 0, DateTimeKind.Utc)); // its Nov 23 is in 2027
+        return [kernPath, syslogPath, other, damaged, Path.Combine(dir, "gone.log")];
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Merge_DifferentLogsOnEveryCore_GivesEveryFigureOfTheLineByLineMerge(bool ports)
+    {
+        string dir = Directory.CreateTempSubdirectory("mailguard-merge-").FullName;
+        try
+        {
+            string[] files = DifferentLogs(dir);
+            var options = new MailScanOptions { TimeZone = TimeZoneInfo.Utc, RequireEveryInput = false, Ports = ports ? [25] : null };
+            Assert.Null(RotationChain.Plan(files[..3], options));
+            MailScanReport lines = await MailScan.FilesAsync(files, options with { Parallelism = 1 }, Token); // line by line, one thread
+            MailScanReport blocks = await MailScan.FilesAsync(files, options with { Parallelism = 2 }, Token);
+            Assert.Equal(Fingerprint(lines), Fingerprint(blocks));
+            Assert.Equal(lines.Totals.Formats, blocks.Totals.Formats);
+            Assert.Equal(lines.Inputs.Select(i => (i.Name, i.Opened, i.Error?.GetType())), blocks.Inputs.Select(i => (i.Name, i.Opened, i.Error?.GetType())));
+
+            // what the inputs exercise
+            Assert.IsType<CompressedDataException>(blocks.Inputs[3].Error);
+            Assert.False(blocks.Inputs[4].Opened);
+            Assert.True(blocks.Totals.Duplicates > 16_000);
+            Assert.Equal(2, blocks.Totals.CappedRepeatNotices); // kern.log's and syslog's: each input's notice is its own
+            Assert.Equal(1, blocks.Totals.BinaryLines);
+            Assert.Equal(1, blocks.Totals.OverlongLines);
+            Assert.True(blocks.Totals.OtherPrefix > 0);
+            Assert.Equal(ports, blocks.Totals.Excluded > 0);
+            Assert.Contains(blocks.Timeline.Buckets(TimeSpan.FromHours(1)), b => b.Start.Year == 2027 && b.Count > 0); // mail01's own year
+            Assert.Contains(blocks.Timeline.Buckets(TimeSpan.FromHours(1)), b => b.Start.Year == 2026 && b.Count > 0);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Follow_AcrossRealLogrotate_CreateAndCopytruncate_CountsEveryLineOnce()
     {

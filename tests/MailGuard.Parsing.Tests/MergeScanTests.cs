@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using MailGuard.Parsing.Internals;
 
@@ -40,17 +39,6 @@ public class MergeScanTests
     }
 
     private static byte[] Sample(string name) => File.ReadAllBytes(Path.Combine(Repo.Samples, name));
-
-    private static byte[] Gzip(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var z = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            z.Write(data);
-        }
-
-        return ms.ToArray();
-    }
 
     /// <summary>The file cut into <paramref name="parts"/> runs of whole lines.</summary>
     private static byte[][] Cut(byte[] data, int parts)
@@ -106,7 +94,7 @@ public class MergeScanTests
         LogScanner one = Scanner();
         RecordingSink expected = await one.ScanAsync([new LogInput("kern.log", new MemoryStream(whole))], new RecordingSink(), TestContext.Current.CancellationToken);
 
-        (RecordingSink sink, ScanTotals t, _) = await Merge(parts[3], Gzip(parts[1]), parts[2], Gzip(parts[0]));
+        (RecordingSink sink, ScanTotals t, _) = await Merge(parts[3], Compressed.Gzip(parts[1]), parts[2], Compressed.Gzip(parts[0]));
         Assert.Equal(one.Totals.Entries, t.Entries);
         Assert.Equal(one.Totals.Lines, t.Lines);
         Assert.Equal(one.Totals.Bytes, t.Bytes);
@@ -121,11 +109,39 @@ public class MergeScanTests
     [Fact]
     public async Task Merge_TruncatedGzipInput_SetsItsErrorAndTheOthersAreRead()
     {
-        byte[] gz = Gzip(Sample("kern.log"));
+        byte[] gz = Compressed.Gzip(Sample("kern.log"));
         (_, ScanTotals t, LogInput[] inputs) = await Merge(gz[..(gz.Length / 2)], Sample("kern.log"));
         Assert.Equal(CompressedDamage.EndsEarly, Assert.IsType<CompressedDataException>(inputs[0].Error).Damage);
         Assert.Null(inputs[1].Error);
         Assert.Equal(56, t.Entries); // the good input whole; the cut one's lines are duplicates of it, except the entry the cut ends in (read like any last line without a newline, and not the same text)
+    }
+
+    /// <summary>Three entries of <paramref name="host"/> in each of 200 seconds, to destinations of its own.</summary>
+    private static byte[] TiedEntries(string host, int net)
+    {
+        var s = new StringBuilder();
+        for (int i = 0; i < 600; i++)
+        {
+            s.Append(System.Globalization.CultureInfo.InvariantCulture, $"Nov 23 02:{i / 3 / 60:00}:{i / 3 % 60:00} {host} kernel: IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=203.0.113.{net} DST=198.51.{net}.{i % 250} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=4242 DF PROTO=TCP SPT={40000 + i} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1001 GID=1001 \n");
+        }
+
+        return Encoding.ASCII.GetBytes(s.ToString());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(97)]
+    [InlineData(4096)]
+    public async Task Merge_LinesOfTwoInputsInTheSameSecond_TakeOneOrder_WhereverAReadEnds(int chunk)
+    {
+        // On a tie the input being read goes on, at the end of a read too (it used to go to the first input there): the
+        // order, and the figures that depend on it, are the same whatever the reads return.
+        byte[] a = TiedEntries("vps01", 1), b = TiedEntries("mail01", 2);
+        (RecordingSink whole, ScanTotals totals, _) = await Merge(a, b);
+        LogInput[] trickled = [new("a", LogScanner.OpenMaybeGzip(new TrickleStream(a, chunk))), new("b", LogScanner.OpenMaybeGzip(new TrickleStream(b, chunk)))];
+        RecordingSink sink = await Scanner().ScanAsync(trickled, new RecordingSink(), TestContext.Current.CancellationToken);
+        Assert.Equal(1200, totals.Entries);
+        Assert.Equal(whole.Lines, sink.Lines);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace MailGuard.Parsing.Internals;
 /// newline. The line returned stays valid until the next <see cref="FillAsync"/> of this source, so
 /// several sources can each hold a line at once (the merge of several inputs relies on it).
 /// </summary>
-internal sealed class LineSource : IDisposable
+internal sealed class LineSource : IDisposable, IMergeHead
 {
     private readonly PipeReader? _reader;
     private readonly Action? _waiting;
@@ -305,4 +305,14 @@ internal sealed class LineSource : IDisposable
             _reader.Complete();
         }
     }
+}
+
+/// <summary>One input of a time-ordered merge as <see cref="LogScanner.Earliest"/> sees it.</summary>
+internal interface IMergeHead
+{
+    /// <summary>True when the input holds a line (or record) taken but not yet passed on.</summary>
+    bool HasHead { get; }
+
+    /// <summary>The merge key of that line: its time in UTC ticks, or the key of the line before when it has none.</summary>
+    long Key { get; }
 }

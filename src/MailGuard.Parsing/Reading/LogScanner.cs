@@ -305,7 +305,7 @@ public sealed class LogScanner
                     }
                 }
 
-                current = Earliest(sources, out long others);
+                current = Earliest(sources, current, out long others);
                 if (current < 0)
                 {
                     return sink;
@@ -466,20 +466,27 @@ public sealed class LogScanner
         return true;
     }
 
-    private static int Earliest(LineSource[] sources, out long others)
+    /// <summary>
+    /// The input whose head comes first, or -1 when none has one; <paramref name="others"/>: the earliest head of the others.
+    /// On a tie the input read last (<paramref name="current"/>) goes on, as it does within a buffer (<see cref="Pump"/> passes
+    /// a line not later than the others' heads), else the first: so the order, and every figure that depends on it (attempts
+    /// of a flow whose lines are out of order across inputs), does not depend on where a read or a block happened to end.
+    /// </summary>
+    internal static int Earliest<TSource>(TSource[] sources, int current, out long others)
+        where TSource : IMergeHead
     {
         int best = -1;
         long bestKey = long.MaxValue;
         others = long.MaxValue;
         for (int i = 0; i < sources.Length; i++)
         {
-            LineSource s = sources[i];
+            TSource s = sources[i];
             if (!s.HasHead)
             {
                 continue;
             }
 
-            if (best < 0 || s.Key < bestKey)
+            if (best < 0 || s.Key < bestKey || (s.Key == bestKey && i == current))
             {
                 others = Math.Min(others, bestKey);
                 best = i;
@@ -554,11 +561,11 @@ public sealed class LogScanner
         }
     }
 
-    /// <summary>With <see cref="LogLineParserOptions.SkipOtherLines"/>: a line that cannot be an entry goes to the sink as Other, without zeroing a record for it (what Deliver does for an Other line).</summary>
+    /// <summary>With <see cref="LogLineParserOptions.SkipOtherLines"/>: a line that cannot be an entry (<see cref="LogLineParser.MayBeEntry"/>) goes to the sink as Other, without zeroing a record for it (what Deliver does for an Other line).</summary>
     private static bool PassOther<TSink>(LineSource source, ReadOnlySpan<byte> line, ref LogRecord other, ref TSink sink)
         where TSink : ILogSink
     {
-        if (!LogLineParser.CannotBeEntry(line) || line.Contains((byte)0))
+        if (LogLineParser.MayBeEntry(line))
         {
             return false;
         }
@@ -617,6 +624,9 @@ public sealed class LogScanner
                 break;
         }
 
+        // What a following "last message repeated" repeats is decided by the line itself, not by whether another input had
+        // it first: a worker parsing one input's block (StreamBlocks.MergeAsync) cannot know that.
+        bool entryLine = kind is LineKind.Entry or LineKind.Excluded;
         if (kind is LineKind.Entry or LineKind.OtherPrefix or LineKind.Malformed or LineKind.Excluded)
         {
             if (record.Envelope.RepeatCount > 0 && !repeat)
@@ -651,7 +661,7 @@ public sealed class LogScanner
             }
         }
 
-        if (kind is LineKind.Entry or LineKind.Excluded or LineKind.Duplicate)
+        if (entryLine)
         {
             if (!repeat)
             {
