@@ -425,6 +425,48 @@ public class ServeTests
         Assert.Equal("", mgscan.Output);
     }
 
+    /// <summary>
+    /// serve over a long stream stays within the bound of the live issue: 3,000,000 entries of loggen's flood (1,000,000
+    /// destinations, 100,000 sources, 1,000 UIDs, uid 4242 planted at 1 %) through a pipe into <c>mgscan serve</c>, scraped
+    /// every second while it reads; its peak resident set (VmHWM) stays under 300 MB, and the planted UID is served.
+    /// </summary>
+    [Fact]
+    public async Task Serve_AFloodOfDistinctKeysOnStandardInput_StaysWithinTheMemoryBound()
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        string loggen = Path.Combine(MgscanTests.Root, "benchmarks", "MailGuard.LogGen", "bin", config, "net10.0", "loggen.dll");
+        string pid = Path.Combine(dir.Path, "pid"), planted = Path.Combine(dir.Path, "planted");
+        using var mgscan = new Running("sh", ["-c",
+            $"dotnet '{loggen}' flood --out - --entries 3000000 --destinations 1000000 --sources 100000 --uids 1000 --heavy 1 2>'{planted}' "
+            + $"| dotnet '{Path.Combine(AppContext.BaseDirectory, "mgscan.dll")}' serve --listen 127.0.0.1:{port} & echo $! > '{pid}'; wait"]);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string url = $"http://127.0.0.1:{port}/metrics";
+        var clock = Stopwatch.StartNew();
+        string metrics = "";
+        while (clock.Elapsed < TimeSpan.FromMinutes(5) && !(File.Exists(planted) && new FileInfo(planted).Length > 0 && metrics.Contains("actor=\"4242\"", StringComparison.Ordinal)))
+        {
+            try
+            {
+                metrics = await http.GetStringAsync(url, TestContext.Current.CancellationToken);
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(1000, TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(3000, TestContext.Current.CancellationToken); // the last snapshot, after the input's end
+        metrics = await http.GetStringAsync(url, TestContext.Current.CancellationToken);
+        string status = File.ReadAllText($"/proc/{File.ReadAllText(pid).Trim()}/status");
+        long peakKiB = long.Parse(status.Split('\n').Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        Assert.Contains("actor=\"4242\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("mailguard_estimated 1", metrics, StringComparison.Ordinal); // past the key budget: the bounded summaries
+        Assert.InRange(peakKiB, 1, 300 * 1024);
+    }
+
     /// <summary>A central log on standard input (three hosts, samples/logs/central-mixed.log): each host's series from the snapshots.</summary>
     [Fact]
     public async Task Serve_CentralLogOnStandardInput_ServesEachHostsSeries()

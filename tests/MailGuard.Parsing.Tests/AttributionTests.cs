@@ -206,6 +206,24 @@ public class AttributionTests
     }
 
     [Fact]
+    public async Task ARotatedMailLog_HoldsTheSubmission_TheCurrentOneTheDelivery_AndBothAreJoined()
+    {
+        using var dir = new TempDir();
+        // logrotate cut mail.log between the pickup and the delivery; the older file compressed. Named newest first.
+        string kern = dir.File("kern.log", Kern("12:00:10", "198.51.100.7", 1000));
+        string current = dir.File("mail.log", Delivery("12:00:10", "AAAAAA0001", "198.51.100.7"));
+        string rotated = Path.Combine(dir.Path, "mail.log.1.gz");
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(rotated), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write(System.Text.Encoding.UTF8.GetBytes(Pickup("12:00:09", "AAAAAA0001", 1801)));
+        }
+
+        MailScanReport report = await MailScan.FilesAsync([kern, current, rotated], Hand(), TestContext.Current.CancellationToken);
+        JoinDecision d = Assert.Single(report.Attribution!.Trace!);
+        Assert.Equal((JoinOutcome.Explained, AppActorKind.LocalUid, "1801"), (d.Outcome, d.Actor!.Kind, d.Actor.Name));
+    }
+
+    [Fact]
     public async Task Dmesg_WithoutDates_IsUntimed_NeverJoined()
     {
         using var dir = new TempDir();
