@@ -6,6 +6,7 @@
                                                        # $template RemoteLogs,"/var/log/remote/%HOSTNAME%/kern.log"
     python3 samples/capture/central.py --count         # count the written file's figures per host and UID, on
                                                        # its own (not with mgscan): what the tests pin
+    python3 samples/capture/central.py --real          # samples/logs/central-real.log from the real captures below
 
 Each source is one machine's log (samples/logs/incident-*.log, all on a host named vps01; written in real formats by
 samples/incidents/make_incidents.py, with ground truth in samples/logs/incidents.json). Only the host field is rewritten (vps01 -> the new name), and for one host the form of the header: a central rsyslog that
@@ -29,6 +30,15 @@ SOURCES = [  # file, new host name, header form
     ("incident-webshell.log", "web-17", "traditional"),
     ("incident-proxy.log", "vpn-03", "rfc3339"),
     ("incident-clean.log", "db-02", "no-colon"),
+]
+# The real captures (rsyslog's files of real kernels, samples/logs/README.md and apps*/README.md), three machines:
+#   mx-01   apps/kern.log        RFC 3164 traditional          postfix 102, v2ray 1802, shadowsocks 1803 (issue 15's capture)
+#   mx-02   apps-exim/kern.log   RFC 3164, tag without colon   Debian-exim 999
+#   web-03  kern-rfc3339.log     RFC 3339                      uid 33 and others (the first capture)
+REAL = [
+    ("apps/kern.log", "mx-01", "traditional"),
+    ("apps-exim/kern.log", "mx-02", "no-colon"),
+    ("kern-rfc3339.log", "web-03", "rfc3339"),
 ]
 YEAR = 2026  # the captures' year (their traditional stamps have none); all stamps are UTC
 TAG = re.compile(rb"^[A-Za-z0-9_./-]+(\[[0-9]+\])?:$")
@@ -55,15 +65,18 @@ def rewrite(line: bytes, host: str, form: str):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=os.path.join(LOGS, "central-mixed.log"))
+    ap.add_argument("--out")
+    ap.add_argument("--real", action="store_true", help="from the real captures (REAL) into central-real.log")
     ap.add_argument("--split", metavar="DIR", help="also write DIR/HOST/kern.log for each host")
     ap.add_argument("--count", action="store_true", help="only count the figures of --out per host and UID")
     args = ap.parse_args()
+    sources = REAL if args.real else SOURCES
+    args.out = args.out or os.path.join(LOGS, "central-real.log" if args.real else "central-mixed.log")
     if args.count:
         count(args.out)
         return
     lines = []
-    for index, (name, host, form) in enumerate(SOURCES):
+    for index, (name, host, form) in enumerate(sources):
         with open(os.path.join(LOGS, name), "rb") as f:
             for number, raw in enumerate(f.read().split(b"\n")[:-1]):
                 when, text = rewrite(raw, host, form)
@@ -72,11 +85,11 @@ def main():
     with open(args.out, "wb") as f:
         f.write(b"".join(t[4] + b"\n" for t in lines))
     if args.split:
-        for _, host, _ in SOURCES:
+        for _, host, _ in sources:
             os.makedirs(os.path.join(args.split, host), exist_ok=True)
             with open(os.path.join(args.split, host, "kern.log"), "wb") as f:
                 f.write(b"".join(t[4] + b"\n" for t in lines if t[3] == host))
-    print(f"{args.out}: {len(lines)} lines from {len(SOURCES)} hosts")
+    print(f"{args.out}: {len(lines)} lines from {len(sources)} hosts")
 
 
 def count(path):

@@ -45,6 +45,30 @@ public class HostsTests
         return JsonDocument.Parse(json).RootElement;
     }
 
+    /// <summary>
+    /// samples/logs/central-real.log: the real captures of three machines (samples/capture/central.py --real: the apps and
+    /// apps-exim kernel logs, kern-rfc3339.log; traditional, tag without colon, RFC 3339). Each host's entries, attempts
+    /// and destinations, and each host's UIDs, as `central.py --real --count` counts them without mgscan.
+    /// </summary>
+    [Fact]
+    public void CentralLogOfRealCaptures_GivesEachHostsAndEachHostsUidsFigures()
+    {
+        JsonElement report = Json("samples/logs/central-real.log");
+        Assert.Equal(
+            [("mx-01", 58L, 44L, 12L), ("web-03", 55L, 25L, 15L), ("mx-02", 27L, 17L, 6L)],
+            report.GetProperty("hosts").EnumerateArray().Select(h => (h.GetProperty("key").GetString(), h.GetProperty("count").GetInt64(), h.GetProperty("attempts").GetInt64(), h.GetProperty("destinations").GetInt64())));
+        var actors = report.GetProperty("actors").EnumerateArray().Where(a => a.GetProperty("kind").GetString() == "uid")
+            .ToDictionary(a => a.GetProperty("label").GetString()!, a => (a.GetProperty("attempts").GetInt64(), a.GetProperty("distinct_destinations").GetInt64()));
+        Assert.Equal((19L, 7L), actors["mx-01 uid 1802"]);
+        Assert.Equal((17L, 6L), actors["mx-01 uid 102"]);
+        Assert.Equal((8L, 4L), actors["mx-01 uid 1803"]);
+        Assert.Equal((17L, 6L), actors["mx-02 uid 999"]);
+        Assert.Equal((16L, 14L), actors["web-03 uid 1001"]);
+        Assert.Equal((4L, 2L), actors["web-03 uid 33"]);
+        Assert.Equal((2L, 2L), actors["web-03 uid 106"]);
+        Assert.StartsWith("Mail traffic from mx-01 uid 1802", report.GetProperty("verdict").GetProperty("headline").GetString(), StringComparison.Ordinal);
+    }
+
     private static void AssertHosts(JsonElement report)
     {
         JsonElement[] hosts = [.. report.GetProperty("hosts").EnumerateArray()];
