@@ -119,16 +119,9 @@ internal static class AttributionReport
             j.WriteNumber("lines", l.Lines);
             j.WriteNumber("used", l.Used);
             j.WriteNumber("connections", l.Connections);
-            Time(j, "first", l.First);
-            Time(j, "last", l.Last);
-            if (l.Error is { } e)
-            {
-                j.WriteString("error", e.Message);
-            }
-            else
-            {
-                j.WriteNull("error");
-            }
+            Report.Time(j, "first", l.First);
+            Report.Time(j, "last", l.Last);
+            Optional(j, "error", l.Error?.Message);
 
             j.WriteEndObject();
         }
@@ -138,17 +131,10 @@ internal static class AttributionReport
         foreach (UidAttribution u in join.Uids.Take(top))
         {
             j.WriteStartObject();
-            if (u.Uid is { } uid)
+            Uid(j, u.Uid);
+            if (u.Uid is { } uid && names.TryGetValue(uid, out string? n))
             {
-                j.WriteNumber("uid", uid);
-                if (names.TryGetValue(uid, out string? n))
-                {
-                    j.WriteString("user", n);
-                }
-            }
-            else
-            {
-                j.WriteNull("uid");
+                j.WriteString("user", n);
             }
 
             j.WriteNumber("attempts", u.Attempts);
@@ -167,14 +153,7 @@ internal static class AttributionReport
         foreach (AttributedAttempts a in join.Attributed.Take(top))
         {
             j.WriteStartObject();
-            if (a.Uid is { } uid)
-            {
-                j.WriteNumber("uid", uid);
-            }
-            else
-            {
-                j.WriteNull("uid");
-            }
+            Uid(j, a.Uid);
 
             j.WriteString("program", AttributionText.Program(a.Actor.Program));
             j.WriteString("kind", Kind(a.Actor.Kind));
@@ -219,15 +198,15 @@ internal static class AttributionReport
         }
     }
 
-    private static void Time(Utf8JsonWriter j, string name, DateTimeOffset? t)
+    private static void Uid(Utf8JsonWriter j, uint? uid)
     {
-        if (t is { } v)
+        if (uid is { } u)
         {
-            j.WriteString(name, v);
+            j.WriteNumber("uid", u);
         }
         else
         {
-            j.WriteNull(name);
+            j.WriteNull("uid");
         }
     }
 }

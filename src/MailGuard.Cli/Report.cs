@@ -408,7 +408,7 @@ internal static class Report
         }
     }
 
-    private static void Time(Utf8JsonWriter j, string name, DateTimeOffset? t)
+    public static void Time(Utf8JsonWriter j, string name, DateTimeOffset? t)
     {
         if (t is { } v)
         {
