@@ -152,6 +152,33 @@ internal static class Behind
 
     private static Advice? Step(AttributedAttempts a, VerdictOptions o)
     {
+        Advice? step = Unchecked(a, o);
+        AppActor who = a.Actor;
+        if (step is null || (Printable(who.Name) && Printable(who.Client) && Printable(who.Script) && Printable(who.Via)))
+        {
+            return step;
+        }
+
+        // A name from a log that holds control characters: a command for root to paste must not carry it, quoted or not.
+        return step with { Commands = ["# the name holds control characters (written by the program behind the UID): see it in --format json"] };
+    }
+
+    /// <summary>No control character (C0, DEL, C1): safe inside a quoted shell word printed on a terminal.</summary>
+    private static bool Printable(string? text)
+    {
+        foreach (char c in text ?? "")
+        {
+            if (c < ' ' || c is >= '\u007f' and <= '\u009f')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static Advice? Unchecked(AttributedAttempts a, VerdictOptions o)
+    {
         AppActor who = a.Actor;
         string n = a.Attempts.ToString("N0", s_ci);
         if (who.Script is { } script)

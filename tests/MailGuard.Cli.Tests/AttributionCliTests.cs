@@ -76,6 +76,37 @@ public class AttributionCliTests
     }
 
     [Fact]
+    public void HostileNamesFromAnApplicationLog_NeverReachTheTerminalRaw_NorACommand()
+    {
+        // A proxy user name and a client are written by the proxy's clients: terminal escapes in them.
+        string dir = Directory.CreateTempSubdirectory("mg-hostile-").FullName;
+        try
+        {
+            var kern = new System.Text.StringBuilder();
+            var access = new System.Text.StringBuilder();
+            for (int i = 0; i < 30; i++)
+            {
+                string t = $"12:00:{i + 10:00}";
+                kern.Append($"Dec  7 {t} vps01 kernel: [1.0] IPTABLES TCP-OUT 25:IN= OUT=eth0 SRC=192.0.2.10 DST=198.51.100.{i + 1} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={40000 + i} DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 UID=1802 GID=995 \n");
+                access.Append($"2026/12/07 {t} 203.0.113.77:{5000 + i} accepted tcp:198.51.100.{i + 1}:25 [direct] email: evil\u001b]0;pwned\u0007\u001b[2J@x.example\n");
+            }
+
+            File.WriteAllText(Path.Combine(dir, "kern.log"), kern.ToString());
+            File.WriteAllText(Path.Combine(dir, "access.log"), access.ToString());
+            (int code, string stdout, _) = MgscanTests.Run(null, new Dictionary<string, string> { ["TZ"] = "UTC" }, Path.Combine(dir, "kern.log"), Path.Combine(dir, "access.log"));
+            Assert.Equal(0, code);
+            Assert.Contains("30 v2ray user evil", stdout, StringComparison.Ordinal); // explained, the name escaped
+            Assert.DoesNotContain('\u001b', stdout);
+            Assert.DoesNotContain('\u0007', stdout);
+            Assert.Contains("# the name holds control characters", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ApplicationLogsAlone_AreRefused_WithWhatToName()
     {
         (int code, string stdout, string stderr) = Mgscan(Apps + "mail.log", Apps + "php-mail.log");
