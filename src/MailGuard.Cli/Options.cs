@@ -45,6 +45,9 @@ internal sealed record ScanSettings
     /// <summary>False with --no-live: no live view, even on a stream read at a terminal.</summary>
     public bool Live { get; init; } = true;
 
+    /// <summary>False with --no-join: no file is read as an application log.</summary>
+    public bool Join { get; init; } = true;
+
     public ushort[]? Ports { get; init; }
 
     public DateTimeOffset? Since { get; init; }
@@ -116,6 +119,7 @@ internal static class Options
         ["--follow"] = "no value",
         ["--state"] = "a file (created when missing)",
         ["--no-live"] = "no value",
+        ["--no-join"] = "no value",
         ["--listen"] = "HOST:PORT with an IP address and a port from 1 to 65535: 127.0.0.1:9329, [::1]:9329, localhost:9329",
         ["--front-end"] = "iptables, iptables-restore, nft, firewalld or ufw",
         ["--action"] = "drop, reject or log-only",

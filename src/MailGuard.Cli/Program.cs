@@ -141,6 +141,10 @@ public static class Program
             Description = "Remember in FILE how far each named file was read, and read only what is new since the last run that used it: across logrotate's rename-and-create (the rest of kern.log.1 or kern.log.2.gz is read first) and copytruncate. For cron jobs; with --follow, a stopped follow resumes where it stopped.",
             HelpName = "FILE",
         };
+        var noJoin = new Option<bool>("--no-join")
+        {
+            Description = "Read no file as an application log: Postfix, Exim, V2Ray/Xray, shadowsocks and PHP logs among the files (and their lines in a syslog) are then not joined with the attempts (docs/attribution.md).",
+        };
         var noLive = new Option<bool>("--no-live")
         {
             Description = "No live view: on a stream read at a terminal (journalctl -k -f | mgscan, --follow) mgscan shows a screen updated every second, then the report; with this only the report.",
@@ -195,7 +199,7 @@ public static class Program
             serve.Options.Add(shared);
         }
 
-        foreach (Option reportOnly in new Option[] { list, interval, follow, state, noLive })
+        foreach (Option reportOnly in new Option[] { list, interval, follow, state, noLive, noJoin })
         {
             root.Options.Add(reportOnly);
         }
@@ -290,6 +294,7 @@ public static class Program
                 StateFile = (serving ? null : result.GetValue(state)),
                 State = readState,
                 Live = !(serving || result.GetValue(noLive)),
+                Join = !result.GetValue(noJoin),
                 Ports = ports,
                 Since = from,
                 Until = to,

@@ -49,6 +49,7 @@ internal static class Scan
             OnSnapshot = settings.Interval is null ? null : r => JsonLine(stdout, r, r.Verdict(verdictOptions), settings.Top),
             SnapshotInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
             KeyBudget = settings.MaxKeys,
+            JoinApplicationLogs = settings.Join,
         };
 
         MetricsServer? server = null;

@@ -51,7 +51,7 @@ public static class MailScan
     {
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new MailScanOptions();
-        if (options.AttemptListener is null && ApplicationLogs(inputs, options) is { } apps)
+        if (options.JoinApplicationLogs && options.AttemptListener is null && ApplicationLogs(inputs, options) is { } apps)
         {
             return await WithJoinAsync(inputs, apps, options, cancellationToken).ConfigureAwait(false);
         }

@@ -46,6 +46,13 @@ public sealed record MailScanOptions
     public int KeyBudget { get; init; } = TrafficStatsOptions.DefaultKeyBudget;
 
     /// <summary>The statistics' settings.</summary>
+    /// <summary>
+    /// True (the default): files among the inputs whose first lines are an application log's (Postfix, Exim, V2Ray/Xray,
+    /// shadowsocks-libev, PHP's mail.log) are joined with the attempts (<see cref="MailScanReport.Attribution"/>); a file
+    /// holding both (a syslog) is read for both. False: every input is read for netfilter entries only.
+    /// </summary>
+    public bool JoinApplicationLogs { get; init; } = true;
+
     /// <summary>Told of each attempt in order when application logs are joined (set by <see cref="MailScan"/> for its inner kernel scan).</summary>
     internal AppLogs.IAttemptListener? AttemptListener { get; init; }
 

@@ -73,6 +73,13 @@ public class AttributionCliTests
         Assert.Contains("Behind uid 33 (www-data), from the application logs: none of its 1,656 attempts went through postfix — it connected by itself.",
             string.Join(' ', stdout.ReplaceLineEndings("\n").Split('\n')), StringComparison.Ordinal);
         Assert.Contains("  uid 33 (www-data): 1,656 attempts, 0 explained, 1,656 unexplained", stdout, StringComparison.Ordinal);
+
+        // --no-join: the file is read for its netfilter entries only.
+        (code, string json, _) = MgscanTests.Run(null, "samples/logs/incident-webshell.log", "--no-join", "--format", "json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("attribution").ValueKind);
+        Assert.Equal(6060, doc.RootElement.GetProperty("totals").GetProperty("entries").GetInt64());
     }
 
     [Fact]
