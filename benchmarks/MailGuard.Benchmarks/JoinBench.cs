@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
@@ -29,28 +28,10 @@ public class JoinBench
         _kern = Path.Combine(_dir, "kern.log");
         _mail = Path.Combine(_dir, "mail.log");
         string loggen = Path.Combine(Repo.Root, "benchmarks", "MailGuard.LogGen", "bin", "Release", "net10.0", "loggen.dll");
-        Run("dotnet", loggen, "--out", _kern, "--size", ScanBench.SizeMiB.ToString(CultureInfo.InvariantCulture) + "MiB", "--entries", "30", "--seed", "1");
-        Run("python3", Path.Combine(Repo.Root, "benchmarks", "compare", "applog.py"), _kern, _mail);
+        Tool.Run(Cleanup, "dotnet", loggen, "--out", _kern, "--size", ScanBench.SizeMiB.ToString(CultureInfo.InvariantCulture) + "MiB", "--entries", "30", "--seed", "1");
+        Tool.Run(Cleanup, "python3", Path.Combine(Repo.Root, "benchmarks", "compare", "applog.py"), _kern, _mail);
         using JsonDocument expected = JsonDocument.Parse(File.ReadAllBytes(_kern + ".expected.json"));
         _expectedEntries = expected.RootElement.GetProperty("totals").GetProperty("entries").GetInt64();
-    }
-
-    private void Run(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            Cleanup();
-            throw new InvalidOperationException($"{program} {args[0]} failed ({p.ExitCode}): {err}");
-        }
     }
 
     [GlobalCleanup]

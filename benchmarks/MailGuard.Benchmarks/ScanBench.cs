@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
@@ -37,21 +36,8 @@ public class ScanBench
         Directory.CreateDirectory(dir);
         _file = Path.Combine(dir, $"traditional-{EntriesPercent}.log");
         string loggen = Path.Combine(Repo.Root, "benchmarks", "MailGuard.LogGen", "bin", "Release", "net10.0", "loggen.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
         string otherPrefix = EntriesPercent >= 97 ? "0" : "3"; // every line an entry leaves no room for other prefixes
-        foreach (string a in new[] { loggen, "--out", _file, "--size", SizeMiB.ToString(CultureInfo.InvariantCulture) + "MiB", "--entries", EntriesPercent.ToString(CultureInfo.InvariantCulture), "--other-prefix", otherPrefix, "--seed", "1" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            Cleanup();
-            throw new InvalidOperationException($"loggen failed ({p.ExitCode}): {err}");
-        }
+        Tool.Run(Cleanup, "dotnet", loggen, "--out", _file, "--size", SizeMiB.ToString(CultureInfo.InvariantCulture) + "MiB", "--entries", EntriesPercent.ToString(CultureInfo.InvariantCulture), "--other-prefix", otherPrefix, "--seed", "1");
 
         using JsonDocument expected = JsonDocument.Parse(File.ReadAllBytes(_file + ".expected.json"));
         _expectedEntries = expected.RootElement.GetProperty("totals").GetProperty("entries").GetInt64();

@@ -228,10 +228,11 @@ public static class MailScan
 
         bool cancelled = cancellationToken.IsCancellationRequested;
         Attribution attribution = await Task.Run(() => join.Finish(complete: !cancelled), CancellationToken.None).ConfigureAwait(false);
-        foreach (AppLogResult log in attribution.Logs)
+        // attribution.Logs is in the inputs' order, as readers is: the same input may be named twice.
+        for (int l = 0; l < readers.Count; l++)
         {
-            int index = readers.First(r => r.Name == log.Name).Order;
-            if (log.Error is { } error && results[index] is { } r)
+            int index = readers[l].Order;
+            if (attribution.Logs[l].Error is { } error && results[index] is { } r)
             {
                 results[index] = r with { Error = r.Error ?? error };
             }
